@@ -1,0 +1,120 @@
+package stacks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Repo is a git repository read through its object database. It works the
+// same on a clone with a working tree and on a bare mirror. A Repo is for
+// use by one goroutine at a time; the analyses it returns are read-only and
+// may be shared.
+type Repo struct {
+	git  *git.Repository
+	path string
+
+	trees map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
+	calls *callCache
+}
+
+// OpenRepo opens the git repository at dir, or the one dir lies in.
+func OpenRepo(dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	// A bare mirror is opened as it is; a clone from any of its directories.
+	g, err := git.PlainOpen(abs)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		g, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	}
+	if err != nil {
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("%s is not a git repository (or inside one); pass --repo with the path of a clone", dir)
+		}
+		return nil, fmt.Errorf("open git repository %s: %w", dir, err)
+	}
+	return &Repo{git: g, path: abs, trees: map[plumbing.Hash]*treeScan{}, calls: openCallCache()}, nil
+}
+
+// Git exposes the underlying go-git repository.
+func (r *Repo) Git() *git.Repository { return r.git }
+
+// Close writes the module-call cache back to disk. The Repo stays usable.
+func (r *Repo) Close() error { return r.calls.save() }
+
+// Resolve finds the commit a ref names: a full or short SHA, a branch (local
+// or remote, e.g. origin/main), a tag, HEAD, or an expression such as HEAD~2.
+func (r *Repo) Resolve(ref string) (*object.Commit, error) {
+	if strings.TrimSpace(ref) == "" {
+		return nil, errors.New("empty ref: name a branch, tag or commit")
+	}
+	h, err := r.git.ResolveRevision(plumbing.Revision(ref))
+	if err != nil {
+		if ref == "HEAD" {
+			if _, herr := r.git.Head(); errors.Is(herr, plumbing.ErrReferenceNotFound) {
+				return nil, fmt.Errorf("the repository at %s has no commits yet; commit the Terraform code first", r.path)
+			}
+		}
+		return nil, fmt.Errorf("unknown ref %q: not a branch, tag or commit in %s", ref, r.path)
+	}
+	c, err := r.git.CommitObject(*h)
+	if err != nil {
+		return nil, fmt.Errorf("ref %q (%s) does not name a commit: %w", ref, h, err)
+	}
+	return c, nil
+}
+
+// MergeBase returns the best common ancestor of a and b: the commit a merge
+// request of b into a is compared against.
+func (r *Repo) MergeBase(a, b *object.Commit) (*object.Commit, error) {
+	bases, err := a.MergeBase(b)
+	if err != nil {
+		return nil, fmt.Errorf("merge base of %s and %s: %w", short(a.Hash), short(b.Hash), err)
+	}
+	if len(bases) == 0 {
+		return nil, fmt.Errorf("commits %s and %s have no common ancestor; if this is a shallow clone, fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)", short(a.Hash), short(b.Hash))
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i].Hash.String() < bases[j].Hash.String() })
+	return bases[0], nil
+}
+
+// ChangedPaths lists the paths that differ between two commits' trees:
+// added, modified and deleted files; a rename yields both of its sides.
+// The result is sorted and free of duplicates.
+func (r *Repo) ChangedPaths(ctx context.Context, from, to *object.Commit) ([]string, error) {
+	ft, err := from.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", short(from.Hash), err)
+	}
+	tt, err := to.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", short(to.Hash), err)
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, ft, tt, &object.DiffTreeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("diff %s..%s: %w", short(from.Hash), short(to.Hash), err)
+	}
+	seen := map[string]bool{}
+	var paths []string
+	for _, c := range changes {
+		for _, p := range []string{c.From.Name, c.To.Name} {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				paths = append(paths, p)
+			}
+		}
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+func short(h plumbing.Hash) string { return h.String()[:12] }
