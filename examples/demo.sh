@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Demo: copy examples/monorepo into a throwaway git repository, make the
+# kind of change a merge request would, and show what strata does with it.
+# Usage: STRATA=bin/strata examples/demo.sh   (make demo does this)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+strata=${STRATA:-strata}
+work=$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export XDG_DATA_HOME="$work/data" XDG_CACHE_HOME="$work/cache"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+git_() {
+  git -C "$work/repo" -c user.name=demo -c user.email=demo@example.com "$@"
+}
+
+step "A monorepo with two environments, three stacks each, and shared modules"
+cp -r "$here/monorepo" "$work/repo"
+git_ init -q -b main
+git_ add -A
+git_ commit -qm "infrastructure as it is today"
+(cd "$work/repo" && run "$strata" stacks)
+
+step "A merge request edits the network module and the shared app config"
+git_ checkout -q -b flow-logs
+sed -i 's/    cidr = var.cidr/    cidr = var.cidr\n    flow_logs = true/' "$work/repo/modules/network/main.tf"
+sed -i 's/"info"/"debug"/' "$work/repo/shared/app-config.json"
+git_ commit -qam "enable VPC flow logs; debug logging for the app"
+git_ --no-pager diff --stat main...HEAD
+
+step "Which stacks does it touch, and why?"
+(cd "$work/repo" && run "$strata" changed --base main)
+
+step "The same, as JSON for scripts"
+(cd "$work/repo" && run "$strata" changed --base main --format json)
