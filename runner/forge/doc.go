@@ -1,5 +1,32 @@
 // Package forge defines what strata needs from a code forge (GitLab,
-// GitHub): merge requests, notes, commit statuses, approvals and issues.
-// Implementations live in sub-packages; this package holds the interface
-// and the types shared by them.
+// GitHub): webhook events, merge requests, notes, commit statuses,
+// approvals, issues and group membership. Implementations live in
+// sub-packages; this package holds the interface and the types shared by
+// them, and imports no forge client.
+//
+// Decisions the implementations share:
+//
+//   - Webhooks: ParseWebhook checks the secret in constant time before it
+//     reads the body. Failures are *WebhookError values of four kinds,
+//     mapped to HTTP by WebhookStatus: ErrUnauthorized → 401, ErrBadPayload
+//     → 400, ErrTooLarge → 413, ErrIgnored → 200. Ignored events (pushes,
+//     pipelines, comments on issues or commits, edited comments, system
+//     notes, unknown actions) are answered 2xx because a forge counts any
+//     other answer as a failure and eventually disables the hook.
+//   - Deduplication: Event.DeliveryID is the same for every delivery of
+//     one event (the forge's retry-stable delivery key, else a hash of the
+//     body), so the server can drop repeats.
+//   - Updates: ActionUpdated means the code changed (new commits, with
+//     OldHeadSHA, or a new target branch); ActionEdited means only metadata
+//     changed, so the server need not plan again.
+//   - Forks: Event.Fork and MergeRequest.Fork report a source branch in
+//     another project. This package does not decide what to do with them;
+//     the server owns that policy (planning a fork runs its author's code
+//     with strata's credentials, so it should be refused unless an
+//     operator flag allows it). Event.HeadRef names a ref of the target
+//     project that holds the head, forks included.
+//   - Identity: FindNote and FindIssue only return what strata's own user
+//     wrote, so a marker pasted by someone else is never taken over.
+//   - Secrets: no error or String() of this package or its implementations
+//     contains a token or webhook secret.
 package forge
