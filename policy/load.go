@@ -306,6 +306,9 @@ func addRuleCopies(modules map[string]*ast.Module, namespaces []string) ([]ruleD
 			}
 			cp.Module = m
 			m.Rules = append(m.Rules, cp)
+			// Rule.Copy points the copied METADATA at the copy; registering it
+			// keeps rego.metadata.rule() working in the copy.
+			m.Annotations = append(m.Annotations, cp.Annotations...)
 			found[ns]++
 			defs = append(defs, ruleDef{
 				rule: &rule{namespace: ns, name: name, failure: failure, file: file, line: r.Location.Row},

@@ -194,6 +194,26 @@ warn contains sprintf("%d denials", [count(deny)]) if count(deny) > 0
 			warnings: []policy.Message{{Namespace: "main", Rule: "warn", File: "b.rego", Line: 8, Msg: "2 denials"}},
 		},
 		{
+			name: "METADATA annotations read by the rule",
+			files: map[string]string{"meta.rego": `# METADATA
+# title: Main
+package main
+
+# METADATA
+# title: No deletes
+# custom:
+#   severity: high
+deny_delete contains {"msg": msg, "severity": rego.metadata.rule().custom.severity} if {
+	some rc in input.resource_changes
+	"delete" in rc.change.actions
+	msg := sprintf("%s: %s (%d annotations)", [rego.metadata.rule().title, rc.address, count(rego.metadata.chain())])
+}
+`},
+			outcome: policy.Fail,
+			failures: []policy.Message{{Namespace: "main", Rule: "deny_delete", File: "meta.rego", Line: 9,
+				Msg: "No deletes: terraform_data.db (2 annotations)", Metadata: map[string]any{"severity": "high"}}},
+		},
+		{
 			name: "deny if: a boolean rule fires with its name",
 			files: map[string]string{"b.rego": `package main
 
