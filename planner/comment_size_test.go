@@ -310,3 +310,31 @@ func TestDefaultNextStep(t *testing.T) {
 		}
 	}
 }
+
+func TestTitleIsOnEveryBody(t *testing.T) {
+	s := monorepo(t, 1_200)
+	opt := CommentOptions{MaxSize: GitHubCommentLimit, Title: "strata plan · acme/infra"}
+	bodies := RenderComment(s, opt)
+	checkBodies(t, s, opt, bodies)
+	if len(bodies) < 2 {
+		t.Fatalf("expected a split, got %d body", len(bodies))
+	}
+	for i, b := range bodies {
+		if h := strings.SplitN(b, "\n", 3)[1]; !strings.HasPrefix(h, "### ") ||
+			!strings.Contains(h, "strata plan · acme/infra · `3f2a1c9e`") {
+			t.Errorf("body %d heading lacks the title: %s", i+1, h)
+		}
+	}
+}
+
+func TestWorkspaceIsNamed(t *testing.T) {
+	blue := networkStack(t)
+	blue.Workspace = "blue"
+	b := RenderComment(summary("plan", blue, networkStack(t)), CommentOptions{})[0]
+	for _, want := range []string{"| `live/prod/network` (`blue`) | 📝 changes |", "| `live/prod/network` | 📝 changes |",
+		"<code>live/prod/network</code> (<code>blue</code>) · 📝"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("lacks %q", want)
+		}
+	}
+}
