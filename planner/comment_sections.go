@@ -179,7 +179,7 @@ func (c *commenter) summaryTable() block {
 		r, k := c.s.Stacks[i], c.kinds[i]
 		changes := "—"
 		if k.counts {
-			if s := countsText(r, true); s != "" {
+			if s := countsText(r); s != "" {
 				changes = s
 			}
 		}
@@ -193,16 +193,11 @@ func (c *commenter) summaryTable() block {
 	return block{head: head, items: rows, sep: "\n", flow: true}
 }
 
-// countsText renders the counts as "+3 ~1 -2 ±1, 1 import, 2 drifted",
-// destroys and replaces in bold when md is set; "" when nothing changes.
-func countsText(r Result, md bool) string {
+// countsText renders the counts for the table as "+3 ~1 -2 ±1, 1 import,
+// 2 drifted", destroys and replaces in bold; "" when nothing changes.
+func countsText(r Result) string {
 	c := r.Counts
-	bold := func(s string) string {
-		if md {
-			return "**" + s + "**"
-		}
-		return s
-	}
+	bold := func(s string) string { return "**" + s + "**" }
 	var sym []string
 	if c.Create > 0 {
 		sym = append(sym, "+"+num(c.Create))
@@ -236,6 +231,44 @@ func countsText(r Result, md bool) string {
 	return strings.Join(parts, ", ")
 }
 
+// countsWords says what countsText shows in symbols: "2 to add, 1 to
+// destroy, 1 move", or "2 added, 1 destroyed, 1 moved" once applied.
+func countsWords(r Result, done bool) string {
+	c := r.Counts
+	var parts []string
+	for _, x := range []struct {
+		n          int
+		todo, past string
+	}{
+		{c.Create, "to add", "added"},
+		{c.Update, "to change", "changed"},
+		{c.Delete, "to destroy", "destroyed"},
+		{c.Replace, "to replace", "replaced"},
+		{c.Import, "to import", "imported"},
+		{c.Move, "moved", "moved"},
+	} {
+		if x.n > 0 {
+			w := x.todo
+			if done {
+				w = x.past
+			}
+			parts = append(parts, num(x.n)+" "+w)
+		}
+	}
+	if n := c.OutputChanges; n > 0 {
+		w := plural(n, "output", "outputs")
+		if done {
+			parts = append(parts, w+" changed")
+		} else {
+			parts = append(parts, w+" to change")
+		}
+	}
+	if n := max(c.Drift, len(r.Drift)); n > 0 {
+		parts = append(parts, num(n)+" drifted")
+	}
+	return strings.Join(parts, ", ")
+}
+
 // hasSection reports whether stack i gets a collapsible section: when it
 // has a plan or log worth reading, drift, or warnings. A plan without
 // changes, a locked or skipped stack, a refusal and a failure without
@@ -261,16 +294,16 @@ const openLines = 60
 // section is stack i's collapsible part: its warnings, its drift, its plan.
 func (c *commenter) section(i int, b budget) string {
 	r, k := c.s.Stacks[i], c.kinds[i]
-	counts := ""
-	if k.counts {
-		counts = escapeHTML(countsText(r, false))
-	}
 	summary := stackName(r, htmlCode) + " · " + k.icon + " "
+	words := ""
+	if k.counts {
+		words = escapeHTML(countsWords(r, r.Status == StatusApplied))
+	}
 	switch {
-	case counts != "" && r.Status == StatusChanges && c.op != "drift":
-		summary += counts
-	case counts != "":
-		summary += k.label + ": " + counts
+	case words != "" && r.Status == StatusChanges && c.op != "drift":
+		summary += words
+	case words != "":
+		summary += k.label + ": " + words
 	default:
 		summary += k.label
 	}
@@ -318,131 +351,4 @@ func (c *commenter) driftList(r Result, b budget) string {
 	}
 	return bulletList("**Changed outside Terraform**", items, b.items,
 		func(n int) string { return "and " + plural(n, "more resource", "more resources") })
-}
-
-// bulletList renders title and at most k items (k < 0: all) as a list, the
-// rest summed up by more.
-func bulletList(title string, items []string, k int, more func(n int) string) string {
-	shown := items[:keep(len(items), k)]
-	var b strings.Builder
-	b.WriteString(title)
-	for _, it := range shown {
-		b.WriteString("\n- " + leadSafe(it))
-	}
-	if n := len(items) - len(shown); n > 0 {
-		b.WriteString("\n- " + more(n))
-	}
-	return b.String()
-}
-
-// keep is how many of n entries a list shows when k may be shown (k < 0:
-// all). Hiding a single entry would save nothing, so it is shown too.
-func keep(n, k int) int {
-	if k < 0 || n-k < 2 {
-		return n
-	}
-	return k
-}
-
-// droppedNote points at the artifacts for the sections left out.
-func (c *commenter) droppedNote(dropped map[int]bool) string {
-	if len(dropped) == 0 {
-		return ""
-	}
-	where := "the artifacts"
-	if u := oneLine(c.opt.ArtifactsURL); u != "" {
-		where = "[the artifacts](<" + strings.NewReplacer("<", "%3C", ">", "%3E").Replace(u) + ">)"
-	}
-	if len(dropped) == len(c.bySize) {
-		return "📦 **Plans not shown:** too large for a comment, see " + where + "."
-	}
-	var names []string
-	for _, i := range c.order {
-		if dropped[i] {
-			names = append(names, stackName(c.s.Stacks[i], codeSpan))
-		}
-	}
-	return "📦 **Plans not shown** (too large for a comment, see " + where + "): " +
-		strings.Join(names, ", ") + "."
-}
-
-func (c *commenter) lockedList(b budget) string {
-	var items []string
-	for _, i := range c.order {
-		r := c.s.Stacks[i]
-		if r.Status != StatusLocked {
-			continue
-		}
-		it := stackName(r, codeSpan)
-		if by := escapeText(r.LockedBy); by != "" {
-			it += " by " + by
-		}
-		items = append(items, it)
-	}
-	if len(items) == 0 {
-		return ""
-	}
-	return bulletList("🔒 **Locked by other merge requests, not planned**", items, b.items,
-		func(n int) string { return "and " + plural(n, "more stack", "more stacks") + ", see the table" })
-}
-
-func (c *commenter) deletedList(b budget) string {
-	if len(c.s.Deleted) == 0 {
-		return ""
-	}
-	dirs := slices.Clone(c.s.Deleted)
-	slices.Sort(dirs)
-	items := make([]string, len(dirs))
-	for i, d := range dirs {
-		items[i] = codeSpan(d)
-	}
-	return bulletList("🗑️ **Removed by this change, never planned:** their resources and state are left as they are", items, b.items,
-		func(n int) string { return "and " + plural(n, "more stack", "more stacks") })
-}
-
-func (c *commenter) warningList(b budget) string {
-	if len(c.s.Warnings) == 0 {
-		return ""
-	}
-	items := make([]string, len(c.s.Warnings))
-	for i, w := range c.s.Warnings {
-		items[i] = escapeText(w)
-	}
-	return bulletList("⚠️ **Warnings**", items, b.items,
-		func(n int) string { return "and " + plural(n, "more warning", "more warnings") + " in summary.json" })
-}
-
-// nextStep is the last line: what the reader can do now.
-func (c *commenter) nextStep() string {
-	if next := strings.TrimSpace(c.opt.Next); next != "" {
-		return "**Next:** " + next
-	}
-	has := func(rank int) bool {
-		return slices.ContainsFunc(c.kinds, func(k kind) bool { return k.rank == rank })
-	}
-	problem := slices.ContainsFunc(c.kinds, kind.problem)
-	switch c.op {
-	case "apply":
-		if problem {
-			return "**Next:** Fix what failed, then comment `strata plan` to plan again."
-		}
-		return "**Next:** Nothing: every plan is applied."
-	case "drift":
-		if has(rankChanged) {
-			return "**Next:** Bring the drifted stacks back in line: apply the default branch again, or change the code to match."
-		}
-		if problem {
-			return "**Next:** Fix the failing stacks so drift can be checked."
-		}
-		return "**Next:** Nothing: no drift."
-	}
-	switch {
-	case problem:
-		return "**Next:** Fix the errors above and push a new commit to plan again."
-	case has(rankChanged):
-		return "**Next:** Comment `strata apply` to apply these plans."
-	case has(rankLocked):
-		return "**Next:** Comment `strata plan` once the locked stacks are released."
-	}
-	return "**Next:** Nothing to apply."
 }
