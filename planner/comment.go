@@ -122,7 +122,7 @@ func newCommenter(s Summary, opt CommentOptions) *commenter {
 	if c.op == "" {
 		c.op = "plan"
 	}
-	c.title = oneLine(opt.Title)
+	c.title = clip(oneLine(opt.Title), maxName)
 	if c.title == "" {
 		c.title = "strata " + escapeText(c.op)
 	}

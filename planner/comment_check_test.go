@@ -46,13 +46,28 @@ var rowStack = regexp.MustCompile(`^\| (.+?) \| \S+ `)
 func tableRows(bodies []string) map[string]bool {
 	rows := map[string]bool{}
 	for _, b := range bodies {
-		for _, l := range strings.Split(b, "\n") {
-			if strings.HasPrefix(l, "| Stack |") || strings.HasPrefix(l, "| :--") {
-				continue
-			}
+		for _, l := range tableLines(b) {
 			if m := rowStack.FindStringSubmatch(l); m != nil {
 				rows[strings.ReplaceAll(m[1], `\|`, "|")] = true
 			}
+		}
+	}
+	return rows
+}
+
+// tableLines are the rows of the summary table in body, without its
+// header and delimiter rows.
+func tableLines(body string) []string {
+	var rows []string
+	in := false
+	for _, l := range strings.Split(body, "\n") {
+		switch {
+		case strings.HasPrefix(l, "| Stack |"):
+			in = true
+		case l == "":
+			in = false
+		case in && !strings.HasPrefix(l, "| :--"):
+			rows = append(rows, l)
 		}
 	}
 	return rows

@@ -62,7 +62,7 @@ func (c *commenter) lockedList(b budget) string {
 			continue
 		}
 		it := stackName(r, codeSpan)
-		if by := escapeText(r.LockedBy); by != "" {
+		if by := escapeText(clip(oneLine(r.LockedBy), maxShort)); by != "" {
 			it += " by " + by
 		}
 		items = append(items, it)
@@ -82,7 +82,7 @@ func (c *commenter) deletedList(b budget) string {
 	slices.Sort(dirs)
 	items := make([]string, len(dirs))
 	for i, d := range dirs {
-		items[i] = codeSpan(d)
+		items[i] = codeSpan(clipMiddle(oneLine(d), maxName))
 	}
 	return bulletList("🗑️ **Removed by this change, never planned:** their resources and state are left as they are", items, b.items,
 		func(n int) string { return "and " + plural(n, "more stack", "more stacks") })

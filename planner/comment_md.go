@@ -174,6 +174,24 @@ func shortSHA(sha string) string {
 	return sha
 }
 
+// clipMiddle shortens s to at most n bytes by cutting its middle, keeping
+// the start and the end of a long path apart.
+func clipMiddle(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n || n < 2*len(mark) {
+		return clip(s, n)
+	}
+	head, tail := (n-len(mark))/2, (n-len(mark))-(n-len(mark))/2
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	start := len(s) - tail
+	for start < len(s) && !utf8.RuneStart(s[start]) {
+		start++
+	}
+	return s[:head] + mark + s[start:]
+}
+
 // clip cuts s to at most n bytes at a UTF-8 boundary, marking the cut.
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -3,6 +3,7 @@ package planner
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNum(t *testing.T) {
@@ -82,6 +83,12 @@ func TestClip(t *testing.T) {
 	}
 	if got := clip("abc", 2); got != "" {
 		t.Errorf("clip to less than the ellipsis = %q", got)
+	}
+	if got := clipMiddle("live/prod/eu-west-1/very/deep/stack", 20); got != "live/pro…eep/stack" || len(got) > 20 {
+		t.Errorf("clipMiddle = %q (%d bytes)", got, len(got))
+	}
+	if got := clipMiddle("ΣΣΣΣΣΣΣΣΣΣ", 9); len(got) > 9 || !utf8.ValidString(got) {
+		t.Errorf("clipMiddle = %q (%d bytes)", got, len(got))
 	}
 }
 

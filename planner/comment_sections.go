@@ -55,7 +55,7 @@ func (c *commenter) kindOf(r Result) kind {
 		return kind{icon: "⏭️", label: "skipped", phrase: "skipped", rank: rankSkipped}
 	case StatusLocked:
 		label := "locked"
-		if by := escapeText(r.LockedBy); by != "" {
+		if by := escapeText(clip(oneLine(r.LockedBy), maxShort)); by != "" {
 			label += " by " + by
 		}
 		return kind{icon: "🔒", label: label, phrase: "locked", rank: rankLocked}
@@ -67,14 +67,21 @@ func (c *commenter) kindOf(r Result) kind {
 	return kind{icon: "❔", label: st, phrase: st, rank: rankOther}
 }
 
+// Longest names shown, in bytes, so that one table row always fits in a
+// comment, however long a directory or merge-request reference is.
+const (
+	maxName  = 240
+	maxShort = 80
+)
+
 // stackName names a stack: its directory, and its workspace unless default.
 func stackName(r Result, code func(string) string) string {
-	dir := r.Dir
+	dir := clipMiddle(oneLine(r.Dir), maxName)
 	if dir == "" {
 		dir = "."
 	}
 	name := code(dir)
-	if ws := oneLine(r.Workspace); ws != "" && ws != "default" {
+	if ws := clipMiddle(oneLine(r.Workspace), maxShort); ws != "" && ws != "default" {
 		name += " (" + code(ws) + ")"
 	}
 	return name
@@ -93,13 +100,13 @@ func (c *commenter) heading() string {
 	var small []string
 	var versions []string
 	for _, r := range c.s.Stacks {
-		if v := oneLine(r.TerraformVersion); v != "" && !slices.Contains(versions, v) {
+		if v := clip(oneLine(r.TerraformVersion), maxShort); v != "" && !slices.Contains(versions, v) {
 			versions = append(versions, v)
 		}
 	}
 	if len(versions) > 0 {
 		slices.Sort(versions)
-		small = append(small, "Terraform "+escapeText(strings.Join(versions, ", ")))
+		small = append(small, "Terraform "+escapeText(clip(strings.Join(versions, ", "), maxName)))
 	}
 	if !c.s.CreatedAt.IsZero() {
 		small = append(small, c.s.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))

@@ -98,12 +98,7 @@ func TestCommentThousandsOfStacksSplitTable(t *testing.T) {
 func rowOrder(bodies []string) []string {
 	var rows []string
 	for _, b := range bodies {
-		for _, l := range strings.Split(b, "\n") {
-			if m := rowStack.FindStringSubmatch(l); m != nil && !strings.HasPrefix(l, "| Stack") &&
-				!strings.HasPrefix(l, "| :--") {
-				rows = append(rows, m[1])
-			}
-		}
+		rows = append(rows, tableLines(b)...)
 	}
 	return rows
 }
