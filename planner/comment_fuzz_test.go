@@ -1,0 +1,33 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzRenderComment feeds arbitrary plan text, names and messages through
+// the renderer: whatever they hold, every body fits and no code block or
+// <details> is left open.
+func FuzzRenderComment(f *testing.F) {
+	f.Add("  + resource \"x\" \"y\" {\n```\n</details>\n", "live/prod", "boom", "!1", 4_000)
+	f.Add(strings.Repeat("  - gone\n", 500), "a`b|c", "<b>@x</b>", "#2", 1_500)
+	f.Add("\r```\r\n~~~\n<<-EOT\n  - a\nEOT\n", "", "", "", 65_536)
+	f.Fuzz(func(t *testing.T, plan, dir, msg, lockedBy string, maxSize int) {
+		maxSize = minUseful + (maxSize%200_000+200_000)%200_000
+		a := stack(dir, StatusChanges, 1)
+		a.PlanText = plan
+		a.Counts = Counts{Delete: 1}
+		a.Changes = []ResourceChange{{Address: msg, Action: ActionDelete, Reason: msg}}
+		a.Diagnostics = []Diagnostic{{Severity: "warning", Summary: msg, Detail: plan, Range: msg}}
+		b := stack(dir+"/2", StatusError, 2)
+		b.Error = msg
+		b.Diagnostics = []Diagnostic{{Severity: "error", Summary: msg, Detail: plan}}
+		c := stack(dir+"/3", StatusLocked, 0)
+		c.LockedBy = lockedBy
+		s := summary("plan", a, b, c)
+		s.Warnings = []string{msg}
+		s.Deleted = []string{dir}
+		opt := CommentOptions{MaxSize: maxSize, Marker: testMarker, Title: "strata plan"}
+		checkBodies(t, s, opt, RenderComment(s, opt))
+	})
+}
