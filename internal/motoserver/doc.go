@@ -4,6 +4,15 @@
 // pointed at it and away from real AWS (dummy credentials, no instance
 // metadata service, no shared config files).
 //
+// The SDK reaches moto through a proxy in the test process that passes one
+// request at a time: moto serves requests on threads without making
+// DynamoDB's conditional writes atomic (two racing PutItem calls
+// conditional on attribute_not_exists both succeed, seen here within a few
+// dozen runs of the lock race test), whereas DynamoDB applies each write
+// atomically. Stop
+// closes the proxy too, so the endpoint then refuses connections as a dead
+// server does.
+//
 // A test package shares one server: its TestMain calls Main, its tests call
 // Shared. A test that needs to stop or restart a server mid-run starts a
 // private one with Start. Without moto_server on PATH these helpers skip

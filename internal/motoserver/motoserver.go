@@ -1,14 +1,11 @@
 package motoserver
 
 import (
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -27,16 +24,15 @@ const (
 	logTail      = 8 << 10
 )
 
-// Server is one running moto_server process.
+// Server is a running moto_server behind its loopback proxy.
 type Server struct {
 	// URL is the endpoint, e.g. http://127.0.0.1:41234.
 	URL  string
 	port int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *tail
+	mu    sync.Mutex
+	proc  *process
+	proxy *http.Server
 }
 
 var shared struct {
@@ -115,28 +111,22 @@ func (s *Server) Restart(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	s.mu.Lock()
-	s.cmd, s.done, s.log = next.cmd, next.done, next.log
+	s.proc, s.proxy = next.proc, next.proxy
 	s.mu.Unlock()
 }
 
-// Stop kills the server's whole process group and waits for it. Stopping a
-// stopped server does nothing.
+// Stop closes the proxy (its port then refuses connections) and kills
+// moto_server's whole process group. Stopping a stopped server does
+// nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	pgid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-	}
-	// Reap anything of the group that outlived its leader.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	<-s.done
-	s.cmd = nil
+	s.proxy.Close()
+	s.proc.stop()
+	s.proc, s.proxy = nil, nil
 }
 
 // requireMain fails tb unless the package's TestMain runs Main, which
@@ -160,83 +150,6 @@ func requireBinary(tb testing.TB) {
 		}
 		tb.Skipf("moto_server not found on PATH: %v (install Python moto[server] to run this test)", err)
 	}
-}
-
-// start launches moto_server on port (0: a free one) and waits until it
-// answers HTTP.
-func start(port int) (*Server, error) {
-	var lastErr error
-	for range 3 {
-		p := port
-		if p == 0 {
-			var err error
-			if p, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		srv, err := launch(p)
-		if err == nil {
-			return srv, nil
-		}
-		lastErr = err
-		if port != 0 {
-			// A fixed port may still be in TIME_WAIT; try again shortly.
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	return nil, lastErr
-}
-
-func launch(port int) (*Server, error) {
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = sysProcAttr()
-	log := &tail{}
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.WaitDelay = stopTimeout
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto_server: %w", err)
-	}
-	s := &Server{
-		URL:  fmt.Sprintf("http://127.0.0.1:%d", port),
-		port: port, cmd: cmd, done: make(chan struct{}), log: log,
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
-	if err := s.waitReady(); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	return s, nil
-}
-
-func (s *Server) waitReady() error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("moto_server on port %d exited before answering:\n%s", s.port, s.log)
-		default:
-		}
-		resp, err := client.Get(s.URL + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("moto_server on port %d did not answer within %s:\n%s", s.port, readyTimeout, s.log)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port for moto_server: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // isolateEnv makes the SDK's default chain resolve to dummy credentials and
@@ -265,26 +178,4 @@ func isolateEnv() {
 	} {
 		os.Setenv(name, value)
 	}
-}
-
-// tail keeps the last bytes moto_server wrote, for error messages.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > logTail {
-		t.buf = t.buf[len(t.buf)-logTail:]
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }
