@@ -17,7 +17,7 @@
 //
 //	R/KEY                 the bytes, a plain file
 //	R/.strata/sha256/KEY  the hex SHA-256 of R/KEY and a newline
-//	R/.strata/lock        flock file ordering writers against readers
+//	R/.strata/lock        lock file ordering writers against readers
 //	.strata-tmp-*         temporary files, beside their final name
 //
 // A Put writes both files to temporary names in their final directories
@@ -30,7 +30,8 @@
 // checksum (copied in by hand, or copied without .strata/) is refused with
 // ErrChecksum rather than trusted. List skips .strata and temporary files.
 // Directories are created 0700 and files 0600: plan files can hold
-// secrets. The flock makes Dir Unix-only.
+// secrets. The lock is flock(2) on Unix and LockFileEx on Windows (which
+// builds but is not tested).
 //
 // This package must not know what the bytes mean: it never parses plans,
 // comments or records.

@@ -212,16 +212,14 @@ func (d *Dir) paths(key string) (data, sum string) {
 		filepath.Join(d.root, filepath.FromSlash(path.Join(sumDir, key)))
 }
 
-// locked runs fn holding the store's flock, shared or exclusive, which
+// locked runs fn holding the store's file lock, shared or exclusive, which
 // orders the two renames of a Put against readers in any process. A store
 // nobody has written to has no lock file, and readers need none.
 func (d *Dir) locked(exclusive bool, fn func() error) error {
 	name := filepath.Join(d.root, filepath.FromSlash(lockName))
-	how := syscall.LOCK_SH
 	var f *os.File
 	var err error
 	if exclusive {
-		how = syscall.LOCK_EX
 		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
 			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 		}
@@ -231,8 +229,9 @@ func (d *Dir) locked(exclusive bool, fn func() error) error {
 	if err != nil {
 		return err
 	}
+	// Closing the file releases the lock.
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+	if err := lockFile(f, exclusive); err != nil {
 		return fmt.Errorf("lock %s: %w", name, err)
 	}
 	return fn()
