@@ -60,10 +60,11 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// Shared returns the package's shared server, starting it on first use and
-// pointing AWS_ENDPOINT_URL at it. Tests sharing it must use names of their
-// own (tables, buckets, keys): its state lives as long as the package's
-// tests.
+// Shared returns the package's shared server, starting it on first use,
+// and points AWS_ENDPOINT_URL at it (again on every call, so a test that
+// ran a private server before leaves nothing behind). Tests sharing it must
+// use names of their own (tables, buckets, keys): its state lives as long
+// as the package's tests. A test uses either Shared or Start, not both.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	requireMain(tb)
@@ -80,8 +81,8 @@ func Shared(tb testing.TB) *Server {
 			tb.Fatal(err)
 		}
 		shared.srv = srv
-		os.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	}
+	os.Setenv("AWS_ENDPOINT_URL", shared.srv.URL)
 	return shared.srv
 }
 
