@@ -29,6 +29,12 @@ type Lock struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
+// Expired reports whether the lease of l has run out at now. An expired
+// lock counts as free: Acquire takes it over, Get and List leave it out.
+func (l Lock) Expired(now time.Time) bool {
+	return !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt)
+}
+
 // Locker takes and releases locks. Every implementation is safe for
 // concurrent use by many goroutines and many processes or replicas.
 type Locker interface {
@@ -67,6 +73,24 @@ func (e *HeldError) Error() string {
 }
 
 func (e *HeldError) Is(target error) bool { return target == ErrHeld }
+
+// NotHolderError reports a Release by an owner that does not hold the lock.
+type NotHolderError struct {
+	Key, Owner string
+	// Holder is the lock as it stands, nil when the key is free (never
+	// taken, released, or its lease expired).
+	Holder *Lock
+}
+
+func (e *NotHolderError) Error() string {
+	if e.Holder == nil {
+		return fmt.Sprintf("%s is not held by %s: the key is free", e.Key, e.Owner)
+	}
+	return fmt.Sprintf("%s is not held by %s: it is locked by %s since %s", e.Key, e.Owner,
+		e.Holder.Owner, e.Holder.AcquiredAt.UTC().Format(time.RFC3339))
+}
+
+func (e *NotHolderError) Is(target error) bool { return target == ErrNotHolder }
 
 // Key builds the lock key the server uses for a stack: forge, repo, stack
 // directory and workspace joined by "/". An empty workspace means "default".

@@ -1,6 +1,38 @@
 // Package store keeps bytes under keys with their SHA-256 recorded at write
 // time and verified at every read: plan artifacts, comments, run records.
 //
-// Implementations: a local directory (the default) and S3. Open chooses one
-// from a URL.
+// Implementations: a local directory (Dir, the default) and S3 (package
+// store/s3). Open chooses one from a URL: file://PATH or a plain PATH for a
+// directory, s3://BUCKET/PREFIX for S3. Implementations outside this
+// package register their scheme with Register from an init function; a
+// program links S3 support by importing store/s3.
+//
+// Keys are relative, slash-separated paths, checked by CheckKey in every
+// implementation: no leading or trailing "/", no empty, "." or ".."
+// segments (so no key escapes a directory root), no backslash or NUL, and
+// no segment beginning with ".strata", which stores keep for themselves.
+//
+// Dir layout, for a root R (it doubles as `strata plan --out DIR`, whose
+// files must stay plain):
+//
+//	R/KEY                 the bytes, a plain file
+//	R/.strata/sha256/KEY  the hex SHA-256 of R/KEY and a newline
+//	R/.strata/lock        lock file ordering writers against readers
+//	.strata-tmp-*         temporary files, beside their final name
+//
+// A Put writes both files to temporary names in their final directories
+// (fsynced), then renames the checksum and then the data into place while
+// holding R/.strata/lock exclusively, and fsyncs the directories; a Get
+// reads the checksum and opens the data under the shared lock. So a reader
+// sees a whole old or a whole new object; a crash between the renames
+// leaves a new key absent or an old key failing its checksum, never a
+// partial object that reads as complete. A file without a recorded
+// checksum (copied in by hand, or copied without .strata/) is refused with
+// ErrChecksum rather than trusted. List skips .strata and temporary files.
+// Directories are created 0700 and files 0600: plan files can hold
+// secrets. The lock is flock(2) on Unix and LockFileEx on Windows (which
+// builds but is not tested).
+//
+// This package must not know what the bytes mean: it never parses plans,
+// comments or records.
 package store

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -41,3 +43,13 @@ func (e *ChecksumError) Error() string {
 }
 
 func (e *ChecksumError) Is(target error) bool { return target == ErrChecksum }
+
+// Verify checks data against the hex SHA-256 recorded for key, returning a
+// *ChecksumError when they differ.
+func Verify(key, want string, data []byte) error {
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return &ChecksumError{Key: key, Want: want, Got: got}
+	}
+	return nil
+}
