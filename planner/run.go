@@ -143,7 +143,7 @@ func (rn *run) prepare() bool {
 func (rn *run) setup() error {
 	job := rn.job
 	if job.Dir == "" || !filepath.IsLocal(filepath.FromSlash(job.Dir)) {
-		return fmt.Errorf("stack directory %q must be relative to the repository root, without ..", job.Dir)
+		return fmt.Errorf("stack directory %q must be a path inside the repository, relative to its root", job.Dir)
 	}
 	root, err := filepath.Abs(job.Root)
 	if err != nil {

@@ -524,3 +524,34 @@ resource "terraform_data" "slow" {
 		t.Errorf("next plan could not run: %s\n%s", next.Error, next.Log)
 	}
 }
+
+func TestJobsThatCannotRun(t *testing.T) {
+	r, err := NewRunner(Options{Binary: &Binary{Name: "terraform", Path: "/bin/false", Version: "1.11.4"}, CacheDir: t.TempDir(), TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := export(t, map[string]string{"live/a/main.tf": ""})
+	for dir, want := range map[string]string{
+		"../etc": `prepare: stack directory "../etc" must be a path inside the repository, relative to its root`,
+		"":       `prepare: stack directory "" must be a path inside the repository, relative to its root`,
+		"live/b": "prepare: stack directory live/b not found in " + root,
+	} {
+		res := r.Plan(context.Background(), Job{Dir: dir, Root: root, StateDir: t.TempDir()})
+		if res.Status != StatusError || res.Error != want || res.Log != "" {
+			t.Errorf("%q: %s %q, want %q", dir, res.Status, res.Error, want)
+		}
+	}
+	res := r.Plan(context.Background(), Job{Dir: "live/a", Root: root})
+	if res.Status != StatusError || !strings.Contains(res.Error, "live/a has no backend block and no state directory was given") {
+		t.Errorf("no state dir: %s %q", res.Status, res.Error)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	results := r.PlanAll(ctx, []Job{{Dir: "live/a", Root: root}, {Dir: "live/b", Root: root}})
+	for i, res := range results {
+		if res.Dir != []string{"live/a", "live/b"}[i] || res.Status != StatusError || res.Error != "not started: context canceled" {
+			t.Errorf("cancelled PlanAll, result %d: %s %s %q", i, res.Dir, res.Status, res.Error)
+		}
+	}
+}

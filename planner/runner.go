@@ -54,8 +54,9 @@ type Options struct {
 	// CLIConfig is appended to strata's terraform CLI config (e.g. a
 	// provider_installation block for a mirror, credentials blocks).
 	CLIConfig string
-	// Environ is the environment terraform's is built from (see
-	// childEnv); nil means os.Environ().
+	// Environ is the environment terraform's own is made from: STRATA_*
+	// and the TF_* settings strata owns are left out; nil means
+	// os.Environ().
 	Environ []string
 	// TempDir holds each run's scratch directory (terraform's data dir,
 	// the plan file); default os.TempDir().
