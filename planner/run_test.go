@@ -297,8 +297,9 @@ resource "terraform_data" "added" {}
 }
 
 // TestPlanAllKeepsGoing plans four stacks, two of them broken: the good
-// ones are planned, the broken ones carry Terraform's message with file
-// and line, and the results keep the order of the jobs.
+// ones (one through a local module) are planned, the broken ones carry
+// Terraform's message with file and line, and the results keep the order
+// of the jobs.
 func TestPlanAllKeepsGoing(t *testing.T) {
 	var progress strings.Builder
 	r := newTestRunner(t, Options{Parallel: 2, Progress: NewProgress(&syncWriter{w: &progress}, false)})
@@ -307,7 +308,8 @@ func TestPlanAllKeepsGoing(t *testing.T) {
 		"live/badhcl/main.tf":     "resource \"terraform_data\" \"x\" {\n  input = \"a\"\n\nfoo {\n",
 		"live/missingvar/vars.tf": "variable \"region\" {\n  type = string\n}\n",
 		"live/missingvar/main.tf": `resource "terraform_data" "x" { input = var.region }`,
-		"live/good2/main.tf":      `resource "terraform_data" "y" {}`,
+		"live/good2/main.tf":      `module "m" { source = "../../modules/m" }`,
+		"modules/m/main.tf":       `resource "terraform_data" "y" {}`,
 	})
 	dirs := []string{"live/good1", "live/badhcl", "live/missingvar", "live/good2"}
 	var jobs []Job
