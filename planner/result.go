@@ -34,6 +34,9 @@ type Counts struct {
 	Import  int `json:"import"`
 	Move    int `json:"move"`
 	NoOp    int `json:"no_op"`
+	// Forget counts resources leaving the state without being destroyed
+	// (a removed block with destroy = false).
+	Forget int `json:"forget"`
 	// OutputChanges counts root module outputs whose value changes.
 	OutputChanges int `json:"output_changes"`
 	// Drift counts resources Terraform found changed outside Terraform.
@@ -42,7 +45,7 @@ type Counts struct {
 
 // Changed reports whether applying would change anything.
 func (c Counts) Changed() bool {
-	return c.Create+c.Update+c.Delete+c.Replace+c.Import+c.Move+c.OutputChanges > 0
+	return c.Create+c.Update+c.Delete+c.Replace+c.Import+c.Move+c.Forget+c.OutputChanges > 0
 }
 
 // Action names used in ResourceChange.Action.
@@ -53,6 +56,7 @@ const (
 	ActionReplace = "replace"
 	ActionRead    = "read"
 	ActionNoOp    = "no-op"
+	ActionForget  = "forget"
 )
 
 // ResourceChange is one resource address and what the plan does to it.
@@ -118,6 +122,11 @@ type Result struct {
 	// PlanFile is the binary plan file; PlanJSON its `terraform show -json`.
 	PlanFile []byte `json:"-"`
 	PlanJSON []byte `json:"-"`
+	// ApplyText is what terraform apply printed, for an apply.
+	ApplyText string `json:"-"`
+	// Log is every terraform command of the run with what it printed:
+	// the run's log artifact.
+	Log string `json:"-"`
 }
 
 // Summary is one run over many stacks: what summary.json holds and what the

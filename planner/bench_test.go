@@ -1,0 +1,150 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkPlanAll plans 40 trivial stacks at Parallel 2 and compares the
+// wall time with raw `terraform init && terraform plan` typed by hand in
+// each stack, one stack after the other: their total divided by 2 is what
+// two at a time would take with no overhead at all. The raw runs are split
+// around strata's, so a change in the machine's load weighs on both.
+// Reported per iteration:
+//
+//	strata-s     wall time of PlanAll
+//	raw-s        sum of the raw init+plan times
+//	ratio        strata-s / (raw-s / 2), the figure to watch
+//	raw-p2-s     wall time of the raw commands two stacks at a time, for
+//	             reference: what 2 workers really get on this machine
+//	cpu-ratio    CPU time (user+system, terraform's and strata's) of
+//	             PlanAll over that of the raw commands: the overhead, free
+//	             of the noise other processes on the machine add to wall
+//	             times
+//	init-ms, plan-ms, show-ms  mean time of each of strata's phases
+func BenchmarkPlanAll(b *testing.B) {
+	const stacks, parallel = 40, 2
+	r := newTestRunner(b, Options{Parallel: parallel})
+	files := map[string]string{}
+	var dirs []string
+	for i := range stacks {
+		dir := fmt.Sprintf("live/s%02d", i)
+		dirs = append(dirs, dir)
+		files[dir+"/main.tf"] = fmt.Sprintf(`resource "terraform_data" "a" {
+  input = "%d"
+}
+
+resource "terraform_data" "b" {
+  input = terraform_data.a.output
+}
+
+output "b" {
+  value = terraform_data.b.output
+}
+`, i)
+	}
+	ctx := context.Background()
+	if out, err := exec.Command(r.bin.Path, "version").CombinedOutput(); err != nil {
+		b.Fatalf("terraform version: %v\n%s", err, out)
+	}
+	var strataTotal, rawTotal, rawP2Total, strataCPU, rawCPU time.Duration
+	var phases Timings
+	for b.Loop() {
+		b.StopTimer()
+		root, states, rawRoot := export(b, files), b.TempDir(), export(b, files)
+		jobs := make([]Job, stacks)
+		for i, d := range dirs {
+			jobs[i] = Job{Dir: d, Root: root, StateDir: filepath.Join(states, d)}
+		}
+		cpu := cpuTime()
+		rawTotal += rawInitPlan(b, r, rawRoot, dirs[:stacks/2], 1)
+		rawCPU += cpuTime() - cpu
+		b.StartTimer()
+		start, cpu := time.Now(), cpuTime()
+		results := r.PlanAll(ctx, jobs)
+		strataTotal += time.Since(start)
+		strataCPU += cpuTime() - cpu
+		b.StopTimer()
+		cpu = cpuTime()
+		rawTotal += rawInitPlan(b, r, rawRoot, dirs[stacks/2:], 1)
+		rawCPU += cpuTime() - cpu
+		rawP2Total += rawInitPlan(b, r, export(b, files), dirs, parallel)
+		for _, res := range results {
+			if res.Status != StatusChanges {
+				b.Fatalf("%s: %s %s", res.Dir, res.Status, res.Error)
+			}
+			phases.Init += res.Timings.Init
+			phases.Plan += res.Timings.Plan
+			phases.Show += res.Timings.Show
+		}
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	b.ReportMetric(strataTotal.Seconds()/n, "strata-s")
+	b.ReportMetric(rawTotal.Seconds()/n, "raw-s")
+	b.ReportMetric(strataTotal.Seconds()/(rawTotal.Seconds()/parallel), "ratio")
+	b.ReportMetric(rawP2Total.Seconds()/n, "raw-p2-s")
+	b.ReportMetric(strataCPU.Seconds()/rawCPU.Seconds(), "cpu-ratio")
+	perStack := 1000 / (n * stacks)
+	b.ReportMetric(phases.Init*perStack, "init-ms")
+	b.ReportMetric(phases.Plan*perStack, "plan-ms")
+	b.ReportMetric(phases.Show*perStack, "show-ms")
+}
+
+// cpuTime returns the user and system time this process and the children
+// it waited for have used so far.
+func cpuTime() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
+}
+
+// rawInitPlan runs `terraform init && terraform plan` in each stack,
+// parallel stacks at a time, in the environment strata gives terraform,
+// and returns the wall time: with parallel 1, the sum of the commands'.
+func rawInitPlan(b *testing.B, r *Runner, root string, dirs []string, parallel int) time.Duration {
+	work := make(chan string)
+	errs := make(chan error, len(dirs))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				for _, args := range [][]string{{"init", "-input=false"}, {"plan", "-input=false"}} {
+					cmd := exec.Command(r.bin.Path, args...)
+					cmd.Dir = filepath.Join(root, d)
+					cmd.Env = slices.Clip(r.env)
+					if out, err := cmd.CombinedOutput(); err != nil {
+						errs <- fmt.Errorf("raw terraform %s in %s: %v\n%s", args[0], d, err, out)
+						break
+					}
+				}
+			}
+		}()
+	}
+	for _, d := range dirs {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return took
+}

@@ -1,0 +1,81 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// tfCmd is how one stack's run starts terraform: which binary, in which
+// directory, with which environment, and how long an interrupted terraform
+// may take to stop.
+type tfCmd struct {
+	bin   string
+	dir   string
+	env   []string
+	grace time.Duration
+}
+
+// tfOut is what one terraform command printed and how it exited.
+type tfOut struct {
+	stdout, stderr []byte
+	code           int
+}
+
+// run starts terraform with args and waits for it.
+//
+// When ctx ends (Ctrl-C, per-stack timeout) terraform gets exactly one
+// SIGINT, its graceful stop: it finishes or abandons the operation in
+// flight, writes state and releases its state lock. Only when it has not
+// exited after the grace period is it killed. Terraform runs in a process
+// group of its own so that a Ctrl-C typed in strata's terminal reaches
+// strata alone: a second SIGINT delivered by the terminal would make
+// terraform exit at once, leaving the lock held. When strata itself dies,
+// the kernel sends terraform SIGTERM, which terraform also treats as a
+// graceful stop.
+//
+// A non-zero exit is not an error: the caller reads tfOut.code (plan's
+// -detailed-exitcode makes 2 a success). The error reports a terraform
+// that could not start, or ctx's error when ctx ended.
+func (c tfCmd) run(ctx context.Context, args ...string) (tfOut, error) {
+	if err := ctx.Err(); err != nil {
+		return tfOut{code: -1}, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Dir = c.dir
+	cmd.Env = c.env
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = c.grace
+	err := cmd.Run()
+	out := tfOut{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: -1}
+	if cmd.ProcessState != nil {
+		out.code = cmd.ProcessState.ExitCode()
+	}
+	if ctx.Err() != nil {
+		if cmd.Process != nil {
+			// Whatever terraform left running in its group (a
+			// provisioner's command, a provider) goes with it.
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+		return out, ctx.Err()
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil, errors.As(err, &exitErr):
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil:
+		// terraform exited; something it started in the background
+		// still held its output open and was cut off after the grace.
+	default:
+		return out, fmt.Errorf("run %s: %w", c.bin, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,404 @@
+package planner
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-version"
+)
+
+// Plan plans one stack: terraform init (backend configured, plugin cache
+// locked when providers may be installed), workspace selection, plan with
+// -detailed-exitcode into a plan file, and show -json of that file. The
+// result says what the plan would do, carries the plan file, its JSON, its
+// text and its checksum, or Terraform's own diagnostics when it failed.
+func (r *Runner) Plan(ctx context.Context, job Job) Result {
+	return r.do(ctx, job, "plan", func(ctx context.Context, rn *run) {
+		if !rn.prepare() || !rn.init(ctx) || !rn.selectWorkspace(ctx) {
+			return
+		}
+		rn.plan(ctx)
+	})
+}
+
+// Apply applies a saved plan of one stack. It first checks that planFile's
+// SHA-256 is wantSHA256 and refuses (StatusRefused) when it is not, before
+// touching anything. It then restores the provider selections the plan was
+// made with, runs init, reads the plan (which also checks that this
+// terraform can apply it) and applies exactly that plan file. Terraform
+// refusing a stale plan (the state changed since) is reported as refused
+// too.
+func (r *Runner) Apply(ctx context.Context, job Job, planFile []byte, wantSHA256 string) Result {
+	return r.do(ctx, job, "apply", func(ctx context.Context, rn *run) {
+		sum := sha256.Sum256(planFile)
+		got := hex.EncodeToString(sum[:])
+		if wantSHA256 == "" || !strings.EqualFold(got, wantSHA256) {
+			rn.res.Status = StatusRefused
+			rn.res.Error = fmt.Sprintf("%s: plan file checksum %s does not match the recorded %q; refusing to apply (state untouched)", job.Dir, got, wantSHA256)
+			return
+		}
+		rn.res.PlanSHA256 = got
+		if !rn.prepare() {
+			return
+		}
+		if err := rn.restoreLockFile(planFile); err != nil {
+			rn.fail("apply", err)
+			return
+		}
+		var initArgs []string
+		if rn.atLeast("1.1.0") {
+			// Install exactly the providers the plan was made with.
+			initArgs = append(initArgs, "-lockfile=readonly")
+		}
+		if !rn.init(ctx, initArgs...) || !rn.selectWorkspace(ctx) {
+			return
+		}
+		if err := os.WriteFile(rn.planPath, planFile, 0o600); err != nil {
+			rn.fail("apply", err)
+			return
+		}
+		if !rn.show(ctx) {
+			return
+		}
+		rn.apply(ctx)
+	})
+}
+
+// run is one plan or apply of one stack.
+type run struct {
+	r        *Runner
+	job      Job
+	res      *Result
+	tf       tfCmd
+	stackDir string
+	scratch  string
+	planPath string
+	// backendConfig is the -backend-config file, "" for none.
+	backendConfig string
+	// installs is true when init may install providers.
+	installs bool
+	log      strings.Builder
+	// stackCtx is the run's context, under the per-stack timeout.
+	stackCtx context.Context
+}
+
+// do runs body for job under the per-stack timeout, with progress, timings,
+// the log and the scratch directory taken care of.
+func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.Context, *run)) Result {
+	start := time.Now()
+	res := Result{
+		Dir:              job.Dir,
+		Workspace:        job.Workspace,
+		Commit:           job.Commit,
+		Inputs:           job.Inputs,
+		TerraformVersion: r.bin.Version,
+		StartedAt:        start.UTC(),
+	}
+	if res.Workspace == "" {
+		res.Workspace = "default"
+	}
+	if err := ctx.Err(); err != nil {
+		res.Status = StatusError
+		res.Error = fmt.Sprintf("not started: %v", err)
+		return res
+	}
+	r.progress.Start(op, job.Dir, job.Workspace)
+	stackCtx, cancel := context.WithTimeout(ctx, r.stackTimeout)
+	defer cancel()
+	rn := &run{r: r, job: job, res: &res, stackCtx: stackCtx}
+	body(stackCtx, rn)
+	if rn.scratch != "" {
+		_ = os.RemoveAll(rn.scratch)
+	}
+	if res.Status == "" {
+		res.Status = StatusError
+	}
+	res.Log = rn.log.String()
+	res.Timings.Total = time.Since(start).Seconds()
+	r.progress.Done(res)
+	return res
+}
+
+// prepare checks the job, sets up the stack's backend and makes the
+// scratch directory.
+func (rn *run) prepare() bool {
+	if err := rn.setup(); err != nil {
+		rn.fail("prepare", err)
+		return false
+	}
+	return true
+}
+
+func (rn *run) setup() error {
+	job := rn.job
+	if job.Dir == "" || !filepath.IsLocal(filepath.FromSlash(job.Dir)) {
+		return fmt.Errorf("stack directory %q must be a path inside the repository, relative to its root", job.Dir)
+	}
+	root, err := filepath.Abs(job.Root)
+	if err != nil {
+		return err
+	}
+	rn.stackDir = filepath.Join(root, filepath.FromSlash(job.Dir))
+	if fi, err := os.Stat(rn.stackDir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("stack directory %s not found in %s", job.Dir, root)
+	}
+	stateDir := job.StateDir
+	if stateDir != "" {
+		if stateDir, err = filepath.Abs(stateDir); err != nil {
+			return err
+		}
+	}
+	sf, err := readStackFiles(rn.stackDir)
+	if err != nil {
+		return err
+	}
+	setup, err := setupBackend(sf, job.Backend, job.Dir, job.Workspace, stateDir)
+	if err != nil {
+		return err
+	}
+	if err := syncBackendFile(rn.stackDir, setup.file); err != nil {
+		return err
+	}
+	if stateDir != "" {
+		if err := os.MkdirAll(stateDir, 0o755); err != nil {
+			return fmt.Errorf("state directory: %w", err)
+		}
+	}
+	if rn.scratch, err = os.MkdirTemp(rn.r.tempDir, "strata-run-"); err != nil {
+		return err
+	}
+	if setup.config != nil {
+		rn.backendConfig = filepath.Join(rn.scratch, "backend.tfbackend")
+		if err := os.WriteFile(rn.backendConfig, setup.config, 0o600); err != nil {
+			return err
+		}
+	}
+	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
+	rn.installs = installsProviders(rn.stackDir)
+	rn.tf = tfCmd{
+		bin:   rn.r.bin.Path,
+		dir:   rn.stackDir,
+		env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
+		grace: rn.r.grace,
+	}
+	return nil
+}
+
+// exec runs one terraform command and logs it.
+func (rn *run) exec(ctx context.Context, args ...string) (tfOut, error) {
+	out, err := rn.tf.run(ctx, args...)
+	fmt.Fprintf(&rn.log, "$ %s %s\n", rn.r.bin.Name, strings.Join(args, " "))
+	if args[0] == "show" && slices.Contains(args, "-json") {
+		fmt.Fprintf(&rn.log, "(%d bytes of plan JSON)\n", len(out.stdout))
+	} else {
+		rn.log.Write(out.stdout)
+	}
+	rn.log.Write(out.stderr)
+	if out.code > 0 {
+		fmt.Fprintf(&rn.log, "(exit status %d)\n", out.code)
+	}
+	return out, err
+}
+
+// check records a command's diagnostics and reports whether it succeeded
+// (exit code 0, or one of ok). On failure the result is an error.
+func (rn *run) check(phase string, out tfOut, err error, ok ...int) bool {
+	_, warnings := splitDiagnostics(strings.ReplaceAll(string(out.stdout), "Terraform has been successfully initialized!", ""))
+	_, errs := splitDiagnostics(string(out.stderr))
+	rn.res.Diagnostics = append(rn.res.Diagnostics, append(errs, warnings...)...)
+	if err == nil && (out.code == 0 || slices.Contains(ok, out.code)) {
+		return true
+	}
+	if err != nil {
+		rn.fail(phase, err)
+		return false
+	}
+	msg := oneLine(errs)
+	if msg == "" {
+		msg = lastLine(string(out.stderr))
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("terraform %s exited with status %d", phase, out.code)
+	}
+	rn.res.Status = StatusError
+	rn.res.Error = phase + ": " + msg
+	return false
+}
+
+// fail records a run that could not go on: a per-stack timeout, a
+// cancellation, or anything else that went wrong around terraform.
+func (rn *run) fail(phase string, err error) {
+	rn.res.Status = StatusError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && errors.Is(rn.stackCtx.Err(), context.DeadlineExceeded):
+		rn.res.Error = fmt.Sprintf("%s: timed out after %s; terraform was interrupted", phase, rn.r.stackTimeout)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		rn.res.Error = fmt.Sprintf("%s: cancelled (%v); terraform was interrupted", phase, err)
+	default:
+		rn.res.Error = phase + ": " + err.Error()
+	}
+}
+
+// init runs terraform init, holding the plugin cache lock when it may
+// install providers.
+func (rn *run) init(ctx context.Context, extra ...string) bool {
+	start := time.Now()
+	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
+	args := []string{"init", "-input=false", "-no-color"}
+	if rn.backendConfig != "" {
+		args = append(args, "-backend-config="+rn.backendConfig)
+	}
+	args = append(args, extra...)
+	if rn.installs {
+		unlock, err := rn.r.pluginLock.lock(ctx)
+		if err != nil {
+			rn.fail("init", err)
+			return false
+		}
+		defer unlock()
+	}
+	out, err := rn.exec(ctx, args...)
+	return rn.check("init", out, err)
+}
+
+// selectWorkspace selects the job's workspace, creating it if needed.
+func (rn *run) selectWorkspace(ctx context.Context) bool {
+	ws := rn.job.Workspace
+	if ws == "" || ws == "default" {
+		return true
+	}
+	start := time.Now()
+	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
+	if rn.atLeast("1.4.0") {
+		out, err := rn.exec(ctx, "workspace", "select", "-or-create=true", "-no-color", ws)
+		return rn.check("workspace", out, err)
+	}
+	if out, err := rn.exec(ctx, "workspace", "select", "-no-color", ws); err == nil && out.code == 0 {
+		return true
+	}
+	out, err := rn.exec(ctx, "workspace", "new", "-no-color", ws)
+	return rn.check("workspace", out, err)
+}
+
+// plan runs terraform plan into the plan file, then reads it back.
+//
+// The plan text comes from plan's own output, its refresh progress lines
+// removed, rather than from a `terraform show` of the plan file: the text
+// is the same, and a show loads every provider's schema again, which costs
+// a second or more per stack with real providers.
+func (rn *run) plan(ctx context.Context) {
+	start := time.Now()
+	out, err := rn.exec(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode",
+		"-lock-timeout="+rn.r.lockTimeout.String(), "-out="+rn.planPath)
+	rn.res.Timings.Plan = time.Since(start).Seconds()
+	rest, _ := splitDiagnostics(string(out.stdout))
+	rn.res.PlanText = planText(rest)
+	if !rn.check("plan", out, err, 2) {
+		return
+	}
+	planFile, err := os.ReadFile(rn.planPath)
+	if err != nil {
+		rn.fail("plan", err)
+		return
+	}
+	sum := sha256.Sum256(planFile)
+	rn.res.PlanFile = planFile
+	rn.res.PlanSHA256 = hex.EncodeToString(sum[:])
+	if !rn.show(ctx) {
+		return
+	}
+	rn.res.Status = StatusNoChanges
+	if out.code == 2 {
+		rn.res.Status = StatusChanges
+	}
+}
+
+// show reads the plan file as JSON and summarises it.
+func (rn *run) show(ctx context.Context) bool {
+	start := time.Now()
+	out, err := rn.exec(ctx, "show", "-json", "-no-color", rn.planPath)
+	rn.res.Timings.Show = time.Since(start).Seconds()
+	if !rn.check("show", out, err) {
+		return false
+	}
+	p, err := parsePlanJSON(out.stdout)
+	if err != nil {
+		rn.fail("show", err)
+		return false
+	}
+	rn.res.PlanJSON = out.stdout
+	rn.res.Counts, rn.res.Changes, rn.res.Drift = summarize(p)
+	return true
+}
+
+// apply applies the plan file.
+func (rn *run) apply(ctx context.Context) {
+	start := time.Now()
+	out, err := rn.exec(ctx, "apply", "-input=false", "-no-color",
+		"-lock-timeout="+rn.r.lockTimeout.String(), rn.planPath)
+	rn.res.Timings.Apply = time.Since(start).Seconds()
+	rest, _ := splitDiagnostics(string(out.stdout))
+	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
+	if !rn.check("apply", out, err) {
+		for _, d := range rn.res.Diagnostics {
+			if d.Severity == "error" && (d.Summary == "Saved plan is stale" || d.Summary == "Saved plan does not match the given state") {
+				rn.res.Status = StatusRefused
+			}
+		}
+		return
+	}
+	rn.res.Status = StatusApplied
+}
+
+// restoreLockFile writes the dependency lock file recorded in the plan file
+// into the stack, so init selects exactly the providers the plan was made
+// with.
+func (rn *run) restoreLockFile(planFile []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(planFile), int64(len(planFile)))
+	if err != nil {
+		return fmt.Errorf("read plan file: %w", err)
+	}
+	for _, f := range zr.File {
+		if f.Name != ".terraform.lock.hcl" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("read plan file: %w", err)
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			return fmt.Errorf("read plan file: %w", err)
+		}
+		return os.WriteFile(filepath.Join(rn.stackDir, ".terraform.lock.hcl"), data, 0o644)
+	}
+	return nil
+}
+
+// atLeast reports whether the binary is terraform v or newer; OpenTofu
+// forked from 1.6 and has everything strata gates on.
+func (rn *run) atLeast(v string) bool {
+	if rn.r.bin.Name == "tofu" {
+		return true
+	}
+	have := rn.r.bin.version()
+	return have != nil && have.GreaterThanOrEqual(version.Must(version.NewVersion(v)))
+}
+
+// lastLine returns the last non-blank line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

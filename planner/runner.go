@@ -1,0 +1,145 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Job is one stack to plan or apply.
+type Job struct {
+	// Dir is the stack's repo-relative directory, "/"-separated.
+	Dir string
+	// Workspace is the terraform workspace; "" is the default one.
+	Workspace string
+	// Root is the absolute path of the directory holding the commit's tree.
+	Root string
+	// Commit is the commit Root holds, copied into the result.
+	Commit string
+	// Inputs is copied into Result.Inputs.
+	Inputs map[string]string
+	// StateDir holds the local state of a stack without a backend block
+	// (DATA_DIR/state/<repo>/<stack>).
+	StateDir string
+	// Backend is the state configuration from strata.yaml; nil for none.
+	Backend *Backend
+}
+
+// Options configures a Runner. Only Binary is required.
+type Options struct {
+	// Binary is what runs (see FindBinary).
+	Binary *Binary
+	// CacheDir holds the provider plugin cache, its lock and strata's
+	// terraform CLI config; default DefaultCacheDir().
+	CacheDir string
+	// Parallel bounds how many stacks PlanAll runs at once; default
+	// runtime.NumCPU().
+	Parallel int
+	// StackTimeout bounds one stack's whole run; default one hour.
+	StackTimeout time.Duration
+	// LockTimeout is how long terraform waits for a state lock
+	// (-lock-timeout); default 5 minutes.
+	LockTimeout time.Duration
+	// Grace is how long an interrupted terraform may take to stop
+	// before it is killed; default one minute.
+	Grace time.Duration
+	// Progress reports stacks starting and ending; nil reports nothing.
+	Progress *Progress
+	// CLIConfig is appended to strata's terraform CLI config (e.g. a
+	// provider_installation block for a mirror, credentials blocks).
+	CLIConfig string
+	// Environ is the environment terraform's own is made from: STRATA_*
+	// and the TF_* settings strata owns are left out; nil means
+	// os.Environ().
+	Environ []string
+	// TempDir holds each run's scratch directory (terraform's data dir,
+	// the plan file); default os.TempDir().
+	TempDir string
+}
+
+// Runner runs terraform for stacks. It is safe for concurrent use.
+type Runner struct {
+	bin          *Binary
+	env          []string
+	pluginLock   *fileLock
+	parallel     int
+	stackTimeout time.Duration
+	lockTimeout  time.Duration
+	grace        time.Duration
+	progress     *Progress
+	tempDir      string
+}
+
+// NewRunner prepares a Runner: the plugin cache and strata's CLI config.
+func NewRunner(opts Options) (*Runner, error) {
+	if opts.Binary == nil || opts.Binary.Path == "" {
+		return nil, errors.New("planner: no terraform binary given")
+	}
+	cacheDir := opts.CacheDir
+	if cacheDir == "" {
+		var err error
+		if cacheDir, err = DefaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	cacheDir, err := filepath.Abs(cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	plugins := filepath.Join(cacheDir, "plugins")
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		return nil, fmt.Errorf("plugin cache: %w", err)
+	}
+	cli, err := writeCLIConfig(cacheDir, plugins, opts.CLIConfig)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		bin:          opts.Binary,
+		env:          childEnv(environ(opts.Environ), "TF_CLI_CONFIG_FILE="+cli),
+		pluginLock:   newFileLock(filepath.Join(cacheDir, "plugins.lock")),
+		parallel:     opts.Parallel,
+		stackTimeout: opts.StackTimeout,
+		lockTimeout:  opts.LockTimeout,
+		grace:        opts.Grace,
+		progress:     opts.Progress,
+		tempDir:      opts.TempDir,
+	}
+	if r.parallel <= 0 {
+		r.parallel = runtime.NumCPU()
+	}
+	if r.stackTimeout <= 0 {
+		r.stackTimeout = time.Hour
+	}
+	if r.lockTimeout <= 0 {
+		r.lockTimeout = 5 * time.Minute
+	}
+	if r.grace <= 0 {
+		r.grace = time.Minute
+	}
+	return r, nil
+}
+
+// PlanAll plans jobs, at most Parallel at once, and returns their results
+// in the order of jobs. A stack that fails never stops the others; when ctx
+// ends, the running stacks are interrupted and those not yet started report
+// an error without running.
+func (r *Runner) PlanAll(ctx context.Context, jobs []Job) []Result {
+	results := make([]Result, len(jobs))
+	var g errgroup.Group
+	g.SetLimit(r.parallel)
+	for i, job := range jobs {
+		g.Go(func() error {
+			results[i] = r.Plan(ctx, job)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return results
+}

@@ -1,0 +1,116 @@
+package planner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// motoServer starts moto_server on a free loopback port and returns its
+// URL. Without moto_server the test is skipped, except under CI=true.
+func motoServer(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("moto_server is not on PATH: %v", err)
+		}
+		t.Skip("moto_server is not on PATH")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(url + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("moto_server did not start")
+		}
+	}
+}
+
+// TestS3Backend plans and applies a stack with no backend block and one
+// with a partial s3 block, with backend.s3 pointing at moto: the state
+// lands in the bucket under the templated key, and a second plan finds
+// nothing to do.
+func TestS3Backend(t *testing.T) {
+	url := motoServer(t)
+	ctx := context.Background()
+	client := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acme-tfstate")}); err != nil {
+		t.Fatal(err)
+	}
+	environ := append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
+	r := newTestRunner(t, Options{Environ: environ})
+	backend := &Backend{S3: map[string]any{
+		"bucket":                      "acme-tfstate",
+		"region":                      "us-east-1",
+		"key":                         "{{ .Dir }}/{{ .Workspace }}.tfstate",
+		"endpoints":                   map[string]any{"s3": url},
+		"use_path_style":              true,
+		"use_lockfile":                true,
+		"skip_credentials_validation": true,
+		"skip_requesting_account_id":  true,
+		"skip_metadata_api_check":     true,
+	}}
+	files := map[string]string{
+		"live/none/main.tf":    twoResources,
+		"live/partial/main.tf": twoResources + "terraform {\n  backend \"s3\" {}\n}\n",
+	}
+	for _, dir := range []string{"live/none", "live/partial"} {
+		t.Run(dir, func(t *testing.T) {
+			job := func() Job { return Job{Dir: dir, Root: export(t, files), Backend: backend} }
+			plan := r.Plan(ctx, job())
+			if plan.Status != StatusChanges {
+				t.Fatalf("plan: %s %s\n%s", plan.Status, plan.Error, plan.Log)
+			}
+			if res := r.Apply(ctx, job(), plan.PlanFile, plan.PlanSHA256); res.Status != StatusApplied {
+				t.Fatalf("apply: %s %s\n%s", res.Status, res.Error, res.Log)
+			}
+			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("acme-tfstate"), Key: aws.String(dir + "/default.tfstate")})
+			if err != nil {
+				t.Fatalf("state in S3: %v", err)
+			}
+			defer obj.Body.Close()
+			body, _ := io.ReadAll(obj.Body)
+			var state struct {
+				Resources []any `json:"resources"`
+			}
+			if json.Unmarshal(body, &state) != nil || len(state.Resources) != 2 {
+				t.Errorf("state in S3: %s", body)
+			}
+			if again := r.Plan(ctx, job()); again.Status != StatusNoChanges {
+				t.Errorf("second plan: %s %s\n%s", again.Status, again.Error, again.Log)
+			}
+		})
+	}
+}
