@@ -138,15 +138,15 @@ func fakeID(seed string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
-// planText writes plans in the exact format of `terraform show -no-color`.
-type planText struct {
+// fixturePlan writes plans in the exact format of `terraform show -no-color`.
+type fixturePlan struct {
 	b                       strings.Builder
 	adds, changes, destroys int
 	creates, updates, dels  bool
 	outputs                 []string
 }
 
-func (p *planText) create(addr, name, input string) {
+func (p *fixturePlan) create(addr, name, input string) {
 	p.adds++
 	p.creates = true
 	fmt.Fprintf(&p.b, "  # %s will be created\n  + resource \"terraform_data\" %q {\n"+
@@ -154,7 +154,7 @@ func (p *planText) create(addr, name, input string) {
 		addr, name, input)
 }
 
-func (p *planText) update(addr, name, from, to string) {
+func (p *fixturePlan) update(addr, name, from, to string) {
 	p.changes++
 	p.updates = true
 	fmt.Fprintf(&p.b, "  # %s will be updated in-place\n  ~ resource \"terraform_data\" %q {\n"+
@@ -162,7 +162,7 @@ func (p *planText) update(addr, name, from, to string) {
 		addr, name, fakeID(addr), from, to, from)
 }
 
-func (p *planText) destroy(addr, name, input, because string) {
+func (p *fixturePlan) destroy(addr, name, input, because string) {
 	p.destroys++
 	p.dels = true
 	fmt.Fprintf(&p.b, "  # %s will be destroyed\n  # (because %s)\n  - resource \"terraform_data\" %q {\n"+
@@ -170,7 +170,7 @@ func (p *planText) destroy(addr, name, input, because string) {
 		addr, because, name, fakeID(addr), input, input)
 }
 
-func (p *planText) String() string {
+func (p *fixturePlan) String() string {
 	var out strings.Builder
 	out.WriteString("\nTerraform used the selected providers to generate the following execution\n" +
 		"plan. Resource actions are indicated with the following symbols:\n")
@@ -198,7 +198,7 @@ func (p *planText) String() string {
 // tagBump is the plan of a stack whose resources get a new cost-centre tag.
 func tagBump(dir string, n int, seconds float64) Result {
 	r := stack(dir, StatusChanges, seconds)
-	var p planText
+	var p fixturePlan
 	for i := range n {
 		addr := fmt.Sprintf("module.service.terraform_data.tags[%d]", i)
 		p.update(addr, "tags", `"cost-centre=cc-1001"`, `"cost-centre=cc-2040"`)
@@ -213,7 +213,7 @@ func tagBump(dir string, n int, seconds float64) Result {
 // destroyed, 2n resource changes in all.
 func dnsMigration(dir string, n int) Result {
 	r := stack(dir, StatusChanges, 4*60+12.6)
-	var p planText
+	var p fixturePlan
 	for i := range n {
 		addr := fmt.Sprintf(`terraform_data.record_v2["svc-%05d.eu.example.com"]`, i)
 		p.create(addr, "record_v2", fmt.Sprintf(`"svc-%05d.eu.example.com. 300 IN CNAME lb-eu.example.net."`, i))

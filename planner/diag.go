@@ -103,10 +103,10 @@ func planText(stdout string) string {
 	return strings.Trim(strings.Join(kept, "\n"), "\n") + "\n"
 }
 
-// oneLine sums up the first error (one with a source range preferred,
+// errorLine sums up the first error (one with a source range preferred,
 // since terraform often opens with a generic one) as "file:line: summary:
 // first sentence of the detail".
-func oneLine(diags []Diagnostic) string {
+func errorLine(diags []Diagnostic) string {
 	var first *Diagnostic
 	for i := range diags {
 		d := &diags[i]

@@ -36,7 +36,7 @@ be caused by incorrect brace nesting elsewhere in this file.
 	if rest != "" {
 		t.Errorf("rest = %q", rest)
 	}
-	if got := oneLine(diags); got != "main.tf:4: Unclosed configuration block: There is no closing brace for this block before the end of the file." {
+	if got := errorLine(diags); got != "main.tf:4: Unclosed configuration block: There is no closing brace for this block before the end of the file." {
 		t.Errorf("oneLine = %q", got)
 	}
 
@@ -98,7 +98,7 @@ Plan: 0 to add, 1 to change, 0 to destroy.
 	if got := planText(rest); got != wantText {
 		t.Errorf("plan text:\n%s\nwant:\n%s", got, wantText)
 	}
-	if got := oneLine(diags[:2]); got != "" {
+	if got := errorLine(diags[:2]); got != "" {
 		t.Errorf("oneLine of warnings = %q, want empty", got)
 	}
 }

@@ -52,7 +52,7 @@ func (p *Progress) Start(op, dir, workspace string) {
 	if verb == "" {
 		verb = op
 	}
-	p.line(ansiDim, "…", stackName(dir, workspace)+"  "+verb)
+	p.line(ansiDim, "…", progressName(dir, workspace)+"  "+verb)
 }
 
 // Done reports how a run ended.
@@ -60,15 +60,15 @@ func (p *Progress) Done(res Result) {
 	if p == nil {
 		return
 	}
-	name := stackName(res.Dir, res.Workspace)
+	name := progressName(res.Dir, res.Workspace)
 	took := fmt.Sprintf("  (%.1fs)", res.Timings.Total)
 	switch res.Status {
 	case StatusNoChanges:
 		p.line(ansiGreen, "✓", name+"  no changes"+took)
 	case StatusChanges:
-		p.line(ansiGreen, "✓", name+"  "+countsText(res.Counts)+took)
+		p.line(ansiGreen, "✓", name+"  "+progressCounts(res.Counts)+took)
 	case StatusApplied:
-		p.line(ansiGreen, "✓", name+"  applied "+countsText(res.Counts)+took)
+		p.line(ansiGreen, "✓", name+"  applied "+progressCounts(res.Counts)+took)
 	case StatusLocked:
 		p.line(ansiDim, "-", name+"  locked by "+res.LockedBy)
 	case StatusSkipped:
@@ -91,16 +91,16 @@ func (p *Progress) line(color, mark, text string) {
 	_, _ = io.WriteString(p.w, b.String())
 }
 
-func stackName(dir, workspace string) string {
+func progressName(dir, workspace string) string {
 	if workspace == "" || workspace == "default" {
 		return dir
 	}
 	return dir + " [" + workspace + "]"
 }
 
-// countsText renders counts as "+2 ~1 -0", with "±1" when something is
+// progressCounts renders counts as "+2 ~1 -0", with "±1" when something is
 // replaced.
-func countsText(c Counts) string {
+func progressCounts(c Counts) string {
 	s := fmt.Sprintf("+%d ~%d -%d", c.Create, c.Update, c.Delete)
 	if c.Replace > 0 {
 		s += fmt.Sprintf(" ±%d", c.Replace)

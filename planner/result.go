@@ -1,6 +1,10 @@
 package planner
 
-import "time"
+import (
+	"time"
+
+	"github.com/strata-iac/strata/policy"
+)
 
 // Status is the outcome of one run of one stack.
 type Status string
@@ -108,6 +112,9 @@ type Result struct {
 	Diagnostics []Diagnostic     `json:"diagnostics,omitempty"`
 	// Error is a one-line reason when Status is error, refused or skipped.
 	Error string `json:"error,omitempty"`
+	// Policy is the verdict of strata.yaml's policies on the plan; nil when
+	// none are configured or no plan was made.
+	Policy *policy.Result `json:"policy,omitempty"`
 	// LockedBy names the merge request that holds the stack, when locked.
 	LockedBy string `json:"locked_by,omitempty"`
 	// PlanSHA256 is the checksum of the plan file.

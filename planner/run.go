@@ -224,7 +224,7 @@ func (rn *run) check(phase string, out tfOut, err error, ok ...int) bool {
 		rn.fail(phase, err)
 		return false
 	}
-	msg := oneLine(errs)
+	msg := errorLine(errs)
 	if msg == "" {
 		msg = lastLine(string(out.stderr))
 	}
