@@ -60,10 +60,16 @@ type Bolt struct {
 
 	mu        sync.Mutex
 	idx       *index
-	leases    map[uint64]uint64 // seq → token of its live lease
+	leases    map[uint64]held // seq → its live lease
 	nextToken uint64
 	wake      chan struct{} // closed and replaced whenever an item may have become ready
 	closed    bool
+}
+
+// held is a live lease: the token in its handle and its group's index key.
+type held struct {
+	token uint64
+	group string
 }
 
 var _ Queue = (*Bolt)(nil)
@@ -108,7 +114,7 @@ func OpenBolt(path string, opts Options) (*Bolt, error) {
 		log:    opts.Logger,
 		ops:    make(chan *op),
 		idx:    newIndex(),
-		leases: map[uint64]uint64{},
+		leases: map[uint64]held{},
 		wake:   make(chan struct{}),
 	}
 	if err := q.recover(); err != nil {
@@ -248,7 +254,7 @@ func (q *Bolt) Take(ctx context.Context) (*Lease, error) {
 		if ok {
 			q.nextToken++
 			token := q.nextToken
-			q.leases[e.seq] = token
+			q.leases[e.seq] = held{token: token, group: e.group}
 			q.mu.Unlock()
 			l, err := q.deliver(ctx, e.seq, token)
 			if err != nil {
@@ -317,29 +323,28 @@ func (q *Bolt) deliver(ctx context.Context, seq, token uint64) (*Lease, error) {
 
 // Ack implements Queue.
 func (q *Bolt) Ack(ctx context.Context, l *Lease) error {
-	seq, token, err := q.claim(l)
+	seq, h, err := q.claim(l)
 	if err != nil {
 		return err
 	}
 	err = q.write(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketItems).Delete(seqKey(seq))
 	}, func() {
-		q.idx.finish(groupKey(l.Item.Group, seq))
+		q.idx.finish(h.group)
 	})
 	if err != nil {
-		q.unclaim(seq, token)
+		q.unclaim(seq, h)
 	}
 	return err
 }
 
 // Release implements Queue.
 func (q *Bolt) Release(ctx context.Context, l *Lease, retryAfter time.Duration) error {
-	seq, token, err := q.claim(l)
+	seq, h, err := q.claim(l)
 	if err != nil {
 		return err
 	}
 	notBefore := q.opts.Now().Add(max(retryAfter, 0))
-	key := groupKey(l.Item.Group, seq)
 	var dead bool
 	err = q.write(ctx, func(tx *bolt.Tx) error {
 		items := tx.Bucket(bucketItems)
@@ -355,13 +360,13 @@ func (q *Bolt) Release(ctx context.Context, l *Lease, retryAfter time.Duration) 
 		return putRecord(items, seq, r)
 	}, func() {
 		if dead {
-			q.idx.finish(key)
+			q.idx.finish(h.group)
 		} else {
-			q.idx.putBack(entry{seq: seq, group: key, notBefore: notBefore})
+			q.idx.putBack(entry{seq: seq, group: h.group, notBefore: notBefore})
 		}
 	})
 	if err != nil {
-		q.unclaim(seq, token)
+		q.unclaim(seq, h)
 		return err
 	}
 	if dead {
@@ -374,30 +379,31 @@ func (q *Bolt) Release(ctx context.Context, l *Lease, retryAfter time.Duration) 
 // claim checks that l is the live lease of its item and takes it, so that
 // two concurrent Acks or Releases of one lease cannot both act. The group
 // stays in flight until the caller finishes or unclaims.
-func (q *Bolt) claim(l *Lease) (seq, token uint64, err error) {
+func (q *Bolt) claim(l *Lease) (uint64, held, error) {
 	s, t, ok := strings.Cut(l.Handle, "/")
 	seq, err1 := strconv.ParseUint(s, 10, 64)
 	token, err2 := strconv.ParseUint(t, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("queue: malformed lease handle %q", l.Handle)
+		return 0, held{}, fmt.Errorf("queue: malformed lease handle %q", l.Handle)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return 0, 0, ErrClosed
+		return 0, held{}, ErrClosed
 	}
-	if q.leases[seq] != token {
-		return 0, 0, ErrLeaseLost
+	h, ok := q.leases[seq]
+	if !ok || h.token != token {
+		return 0, held{}, ErrLeaseLost
 	}
 	delete(q.leases, seq)
-	return seq, token, nil
+	return seq, h, nil
 }
 
 // unclaim gives a lease back after its Ack or Release failed, so the
 // caller may try again.
-func (q *Bolt) unclaim(seq, token uint64) {
+func (q *Bolt) unclaim(seq uint64, h held) {
 	q.mu.Lock()
-	q.leases[seq] = token
+	q.leases[seq] = h
 	q.mu.Unlock()
 }
 
