@@ -18,11 +18,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
-// RefSpecs are what a mirror fetches: branches, tags and GitLab's merge
+// refSpecs are what a mirror fetches: branches, tags and GitLab's merge
 // request heads (which also hold the heads of forks). A refspec that
 // matches nothing on the remote (GitHub has no merge-requests refs) is not
 // an error.
-var RefSpecs = []config.RefSpec{
+var refSpecs = []config.RefSpec{
 	"+refs/heads/*:refs/heads/*",
 	"+refs/tags/*:refs/tags/*",
 	"+refs/merge-requests/*/head:refs/merge-requests/*/head",
@@ -224,9 +224,9 @@ func clone(ctx context.Context, path, url string, auth transport.AuthMethod) err
 func fetch(ctx context.Context, repo *git.Repository, url string, auth transport.AuthMethod) error {
 	remote := git.NewRemote(repo.Storer, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
 	err := remote.FetchContext(ctx, &git.FetchOptions{
-		RefSpecs: RefSpecs,
+		RefSpecs: refSpecs,
 		Auth:     auth,
-		Tags:     git.NoTags, // tags come through RefSpecs, all of them
+		Tags:     git.NoTags, // tags come through refSpecs, all of them
 		Prune:    true,
 		Force:    true,
 	})
