@@ -168,8 +168,8 @@ func (s *Session) Plan(ctx context.Context, sel Selection) (Summary, error) {
 
 // PlanTarget plans dirs, a subset of t.Dirs (the server leaves out the
 // stacks another merge request holds), and evaluates the policies of
-// strata.yaml on every plan. policyRef is the commit policies are read
-// from; "" means t.Commit.
+// strata.yaml on every plan. policyRef is the commit whose strata.yaml and
+// policy files judge the plans; "" means t.Commit.
 func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, policyRef string) (Summary, error) {
 	sum := Summary{
 		Operation: "plan", Base: t.Base, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
@@ -202,9 +202,6 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 // a plan JSON. Policies that do not load fail every stack, loudly.
 func (s *Session) checkPolicies(ctx context.Context, t *Target, policyRef string, ws *workspace, results []Result) error {
 	cfg := t.Analysis.Config
-	if len(cfg.Policy.Paths) == 0 {
-		return nil
-	}
 	root := ws.root
 	if policyRef != "" {
 		c, err := s.repo.Resolve(policyRef)
@@ -212,11 +209,20 @@ func (s *Session) checkPolicies(ctx context.Context, t *Target, policyRef string
 			return fmt.Errorf("policies: %w", err)
 		}
 		if c.Hash != t.Commit.Hash {
+			if cfg, err = s.repo.ConfigAt(c); err != nil {
+				return fmt.Errorf("policies: strata.yaml at %s: %w", policyRef, err)
+			}
+			if len(cfg.Policy.Paths) == 0 {
+				return nil
+			}
 			root = filepath.Join(ws.dir, "policy")
 			if err := s.repo.Export(ctx, c, root); err != nil {
 				return fmt.Errorf("policies: %w", err)
 			}
 		}
+	}
+	if len(cfg.Policy.Paths) == 0 {
+		return nil
 	}
 	paths := make([]string, len(cfg.Policy.Paths))
 	for i, p := range cfg.Policy.Paths {

@@ -381,3 +381,13 @@ func (h *pathHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// ConfigAt reads strata.yaml as it is at commit c (the defaults when the
+// file is absent).
+func (r *Repo) ConfigAt(c *object.Commit) (*Config, error) {
+	s, err := r.snapshot(c)
+	if err != nil {
+		return nil, err
+	}
+	return loadConfig(s)
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-iac/strata/runner"
+	"github.com/strata-iac/strata/runner/forge/gitlab"
+	"github.com/strata-iac/strata/runner/lock"
+	"github.com/strata-iac/strata/runner/queue"
+	"github.com/strata-iac/strata/runner/store"
+)
+
+func init() { commands = append(commands, newServerCmd) }
+
+type serverFlags struct {
+	listen, dataDir, locks, store, queue string
+	gitlabURL                            string
+	gitlabTokenFile, gitlabSecretFile    string
+	githubAppID, githubAppKeyFile        string
+	githubTokenFile, githubSecretFile    string
+	repoAllowlist, appliers              []string
+	allowFileRemotes, allowForks         bool
+	workers                              int
+	sweepInterval, shutdownGrace         time.Duration
+	lockLease, stackTimeout              time.Duration
+	driftSchedule, notifyWebhook         string
+	logFormat, replica                   string
+}
+
+func newServerCmd() *cobra.Command {
+	var f serverFlags
+	c := &cobra.Command{
+		Use:   "server",
+		Short: "Serve GitLab webhooks: plan merge requests, apply them when approved or merged",
+		Long: `Serve POST /events/gitlab (webhooks), GET /healthz and GET /metrics.
+
+Every flag can also be set with STRATA_<FLAG> (upper case, dashes as
+underscores), e.g. STRATA_REPO_ALLOWLIST. Secrets are never flags: give them
+as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
+--gitlab-token-file and --gitlab-webhook-secret-file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return runServer(cmd.Context(), f, cmd.ErrOrStderr())
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.listen, "listen", ":8080", "address to serve on")
+	fl.StringVar(&f.dataDir, "data-dir", "", dataDirUsage)
+	fl.StringVar(&f.locks, "locks", "", "where locks live: bolt://FILE or dynamodb://TABLE (default bolt://DATA_DIR/locks.db)")
+	fl.StringVar(&f.store, "store", "", "where plans and run records live: a directory or s3://BUCKET/PREFIX (default DATA_DIR/store)")
+	fl.StringVar(&f.queue, "queue", "", "the durable event queue: bolt://FILE (default bolt://DATA_DIR/queue.db)")
+	fl.StringVar(&f.gitlabURL, "gitlab-url", gitlab.DefaultBaseURL, "the GitLab instance")
+	fl.StringVar(&f.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab token (else STRATA_GITLAB_TOKEN)")
+	fl.StringVar(&f.gitlabSecretFile, "gitlab-webhook-secret-file", "", "file holding the webhook secret (else STRATA_GITLAB_WEBHOOK_SECRET)")
+	fl.StringVar(&f.githubAppID, "github-app-id", "", "GitHub App ID (GitHub support is not built yet)")
+	fl.StringVar(&f.githubAppKeyFile, "github-app-key-file", "", "GitHub App private key file (GitHub support is not built yet)")
+	fl.StringVar(&f.githubTokenFile, "github-token-file", "", "file holding a GitHub token (GitHub support is not built yet)")
+	fl.StringVar(&f.githubSecretFile, "github-webhook-secret-file", "", "file holding the GitHub webhook secret (GitHub support is not built yet)")
+	fl.StringSliceVar(&f.repoAllowlist, "repo-allowlist", nil, "forge/owner/name globs of the repositories strata acts for, e.g. gitlab/acme/** (default none)")
+	fl.StringSliceVar(&f.appliers, "appliers", nil, "who may comment `strata apply`: usernames or group:PATH (default anyone, within the requirements)")
+	fl.BoolVar(&f.allowFileRemotes, "allow-file-remotes", false, "clone file:// URLs from payloads (tests only)")
+	fl.BoolVar(&f.allowForks, "allow-forks", false, "plan merge requests from forks, running their code with the server's credentials")
+	fl.IntVar(&f.workers, "workers", 2, "events processed at once")
+	fl.DurationVar(&f.sweepInterval, "sweep-interval", 5*time.Minute, "how often locks of merged or closed merge requests are released")
+	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 2*time.Minute, "how long runs in flight may finish after SIGTERM before they are interrupted")
+	fl.DurationVar(&f.lockLease, "lock-lease", 0, "lease on stack locks, renewed by every plan; 0 keeps locks until released")
+	fl.DurationVar(&f.stackTimeout, "stack-timeout", time.Hour, "longest one stack may run")
+	fl.StringVar(&f.driftSchedule, "drift-schedule", "", "cron expression for drift scans of every allowed repository (strata.yaml's drift.schedule wins)")
+	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes")
+	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
+	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
+	return c
+}
+
+func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
+	if f.githubAppID != "" || f.githubAppKeyFile != "" || f.githubTokenFile != "" || f.githubSecretFile != "" || os.Getenv("STRATA_GITHUB_TOKEN") != "" {
+		return errors.New("GitHub is not supported by this version of strata yet; serve GitLab only")
+	}
+	if err := checkFormat(f.logFormat, "json", "text"); err != nil {
+		return fmt.Errorf("--log-format: %w", err)
+	}
+	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if f.logFormat == "text" {
+		handler = slog.NewTextHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+	dir, err := dataDir(f.dataDir)
+	if err != nil {
+		return err
+	}
+	token, err := secret("STRATA_GITLAB_TOKEN", f.gitlabTokenFile)
+	if err != nil {
+		return fmt.Errorf("GitLab token: %w", err)
+	}
+	if token == "" {
+		return errors.New("no GitLab token: set STRATA_GITLAB_TOKEN or --gitlab-token-file (a token with the api scope)")
+	}
+	hookSecret, err := secret("STRATA_GITLAB_WEBHOOK_SECRET", f.gitlabSecretFile)
+	if err != nil {
+		return fmt.Errorf("GitLab webhook secret: %w", err)
+	}
+	if hookSecret == "" {
+		return errors.New("no webhook secret: set STRATA_GITLAB_WEBHOOK_SECRET or --gitlab-webhook-secret-file, and the same secret token on the GitLab webhook")
+	}
+	if len(f.repoAllowlist) == 0 {
+		log.Warn("--repo-allowlist is empty: every webhook will be refused")
+	}
+	gl, err := gitlab.New(gitlab.Options{BaseURL: f.gitlabURL, Token: token, WebhookSecret: hookSecret, AllowFileRemotes: f.allowFileRemotes})
+	if err != nil {
+		return err
+	}
+	locksURL := orDefault(f.locks, defaultLocksURL(dir))
+	locks, err := lock.Open(ctx, locksURL, lock.Options{Lease: f.lockLease})
+	if err != nil {
+		return err
+	}
+	defer locks.Close()
+	st, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
+	if err != nil {
+		return err
+	}
+	queuePath := strings.TrimPrefix(orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db")), "bolt://")
+	q, err := queue.OpenBolt(queuePath, queue.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	srv, err := runner.New(runner.Config{
+		Forge: gl, Queue: q, Locks: locks, Store: st, DataDir: dir,
+		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
+		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
+		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
+		Drift: runner.DriftConfig{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("strata server listening", "addr", ln.Addr().String(), "gitlab", f.gitlabURL,
+		"locks", locksURL, "store", st.String(), "queue", queuePath, "version", versionString())
+	runDone := make(chan error, 1)
+	go func() { runDone <- srv.Run(ctx) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve %s: %w", f.listen, err)
+	case <-ctx.Done():
+	}
+	log.Info("signal received: no new webhooks, finishing runs in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shutdownCtx)
+	err = <-runDone
+	log.Info("strata server stopped")
+	return err
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

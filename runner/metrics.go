@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the server's Prometheus series.
+type metrics struct {
+	events      *prometheus.CounterVec   // strata_events_total{forge,action,result}
+	runs        *prometheus.CounterVec   // strata_runs_total{operation,result}
+	runDuration *prometheus.HistogramVec // strata_run_duration_seconds{operation}
+	locksHeld   prometheus.Gauge         // strata_locks_held
+	drifted     *prometheus.GaugeVec     // strata_stack_drifted{repo,stack}
+	lastScan    prometheus.Gauge         // strata_drift_last_scan_timestamp_seconds
+}
+
+func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics, error) {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_events_total",
+			Help: "Webhook deliveries by forge, action and result (accepted, duplicate, ignored, unauthorized, refused, bad_request, error).",
+		}, []string{"forge", "action", "result"}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_runs_total",
+			Help: "Runs by operation (plan, apply, drift) and result (success, failed, refused, interrupted).",
+		}, []string{"operation", "result"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "strata_run_duration_seconds",
+			Help:    "Wall time of runs, by operation.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600},
+		}, []string{"operation"}),
+		locksHeld: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_locks_held",
+			Help: "Stack locks held, as of the last lock sweep.",
+		}),
+		drifted: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "strata_stack_drifted",
+			Help: "1 when the last drift scan found the stack drifted, else 0.",
+		}, []string{"repo", "stack"}),
+		lastScan: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_drift_last_scan_timestamp_seconds",
+			Help: "When the last drift scan finished, as a Unix time.",
+		}),
+	}
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_queue_depth",
+		Help: "Events queued or in progress.",
+	}, queueDepth)
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.drifted, m.lastScan, depth} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
