@@ -240,3 +240,27 @@ func TestServerFinishesRunsOnSIGTERM(t *testing.T) {
 		t.Errorf("no clean stop in the log:\n%s", srv.log())
 	}
 }
+
+// TestServerSweepReleasesLocks: a merge request closed without its webhook
+// reaching strata loses its locks at the next sweep.
+func TestServerSweepReleasesLocks(t *testing.T) {
+	needTerraform(t)
+	gl := fakegitlab.New()
+	t.Cleanup(gl.Close)
+	rem := newRemote(t, nil)
+	const repo = "acme/sweep"
+	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
+	data := t.TempDir()
+	srv := startServer(t, gl, data, "--sweep-interval", "1s")
+
+	sha := rem.branch("cdn", map[string]string{"live/prod/app/cdn.tf": `resource "terraform_data" "cdn" {}`})
+	gl.AddMergeRequest(repo, fakegitlab.MergeRequest{IID: 5, SourceBranch: "cdn", SHA: sha})
+	srv.deliver(gl.MergeRequestHook(repo, 5, "open", "alice"))
+	srv.eventually("the plan", func() bool { return statusIs(gl, repo, sha, "strata/plan", "success") })
+	locksURL := "bolt://" + data + "/locks.db"
+	if len(locksOf(t, locksURL, "gitlab/acme/sweep!5")) == 0 {
+		t.Fatal("no lock taken by the plan")
+	}
+	gl.UpdateMergeRequest(repo, 5, func(mr *fakegitlab.MergeRequest) { mr.State = "closed" })
+	srv.eventually("the sweep to release the locks", func() bool { return len(locksOf(t, locksURL, "gitlab/acme/sweep!5")) == 0 })
+}
