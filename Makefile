@@ -4,6 +4,8 @@ BIN       ?= bin/strata
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 TESTFLAGS ?= -race -count=1 -timeout 80m
+TOFU_VERSION ?= v1.12.6
+TOFU         ?= bin/tofu
 
 .PHONY: help build test demo bench lint tofu clean
 
@@ -25,6 +27,18 @@ bench: ## run the benchmarks and print their figures
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+tofu: ## build OpenTofu from source through the Go module proxy into bin/tofu (~11 CPU-minutes)
+	@mkdir -p $(dir $(TOFU))
+	@set -e; \
+	src=$$(cd / && $(GO) mod download -json github.com/opentofu/opentofu@$(TOFU_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	test -n "$$src"; \
+	tmp=$$(mktemp -d); trap 'chmod -R u+w "$$tmp"; rm -rf "$$tmp"' EXIT; \
+	cp -R "$$src"/. "$$tmp"/; chmod -R u+w "$$tmp"; \
+	cd "$$tmp" && CGO_ENABLED=0 GOFLAGS=-mod=readonly $(GO) build -trimpath \
+		-ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+		-o $(abspath $(TOFU)) ./cmd/tofu
+	$(TOFU) version
 
 clean: ## remove build output
 	rm -rf bin

@@ -3,62 +3,22 @@ package planner
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-)
 
-// motoServer starts moto_server on a free loopback port and returns its
-// URL. Without moto_server the test is skipped, except under CI=true.
-func motoServer(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto_server is not on PATH: %v", err)
-		}
-		t.Skip("moto_server is not on PATH")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("moto_server did not start")
-		}
-	}
-}
+	"github.com/strata-iac/strata/internal/motoserver"
+)
 
 // TestS3Backend plans and applies a stack with no backend block and one
 // with a partial s3 block, with backend.s3 pointing at moto: the state
 // lands in the bucket under the templated key, and a second plan finds
 // nothing to do.
 func TestS3Backend(t *testing.T) {
-	url := motoServer(t)
+	url := motoserver.Start(t).URL
 	ctx := context.Background()
 	client := s3.New(s3.Options{
 		Region:       "us-east-1",
@@ -69,8 +29,7 @@ func TestS3Backend(t *testing.T) {
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("acme-tfstate")}); err != nil {
 		t.Fatal(err)
 	}
-	environ := append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
-	r := newTestRunner(t, Options{Environ: environ})
+	r := newTestRunner(t, Options{})
 	backend := &Backend{S3: map[string]any{
 		"bucket":                      "acme-tfstate",
 		"region":                      "us-east-1",
