@@ -36,3 +36,17 @@ step "Which stacks does it touch, and why?"
 
 step "The same, as JSON for scripts"
 (cd "$work/repo" && run "$strata" changed --base main --format json)
+
+step "Plan the affected stacks; this is the comment strata posts on the merge request"
+plan_status=0
+(cd "$work/repo" && run "$strata" plan --base main --out "$work/plans" --format markdown) || plan_status=$?
+[ "$plan_status" -eq 2 ] || { echo "strata plan exited $plan_status, expected 2 (changes)" >&2; exit 1; }
+echo
+echo "The plans, their JSON and text, summary.json and comment.md are in --out:"
+(cd "$work/plans" && find . -type f -not -path './.strata/*' | sort | sed 's|^\./|  |')
+
+step "Apply exactly the reviewed plans"
+(cd "$work/repo" && run "$strata" apply --out "$work/plans")
+
+step "Plan again: nothing left to do (state outlives the throwaway workspaces)"
+(cd "$work/repo" && run "$strata" plan --base main)
