@@ -34,14 +34,18 @@ type CommentOptions struct {
 	Next string
 	// ArtifactsURL, when set, is where the pointers to the full plans link.
 	ArtifactsURL string
+	// PolicyHint says how a plan whose policies fail can still be applied;
+	// it follows the title of the policy failures. Markdown, trusted.
+	// Empty: DefaultPolicyHint.
+	PolicyHint string
 }
 
 // RenderComment renders a run over many stacks as one or more comment bodies
 // in GitLab/GitHub-flavoured markdown, in this order: a heading, the summary
 // table (one row per stack, always), a warning listing every resource to be
-// destroyed or replaced, the failures with Terraform's diagnostics, one
-// collapsible section per stack with its plan, locked and removed stacks,
-// warnings, and the next step.
+// destroyed or replaced, the failures with Terraform's diagnostics, the
+// policy failures and warnings, one collapsible section per stack with its
+// plan, locked and removed stacks, warnings, and the next step.
 //
 // When the comment is larger than opt.MaxSize it is compacted step by step
 // until it fits: the longest plans keep only their head and tail, then long
@@ -115,6 +119,9 @@ type commenter struct {
 	maxItems int // the longest list in the comment
 	head     string
 	table    block
+
+	// polFails and polWarns are the policy failures and warnings.
+	polFails, polWarns []policyEntry
 }
 
 func newCommenter(s Summary, opt CommentOptions) *commenter {
@@ -147,12 +154,13 @@ func newCommenter(s Summary, opt CommentOptions) *commenter {
 			c.bySize = append(c.bySize, i)
 		}
 	}
-	c.maxItems = max(c.maxItems, total, len(s.Stacks))
 	c.order = make([]int, len(s.Stacks))
 	for i := range c.order {
 		c.order[i] = i
 	}
 	slices.SortStableFunc(c.order, func(a, b int) int { return c.kinds[a].rank - c.kinds[b].rank })
+	c.polFails, c.polWarns = c.policyEntries()
+	c.maxItems = max(c.maxItems, total, len(s.Stacks), policyItems(c.polFails), policyItems(c.polWarns))
 	slices.SortStableFunc(c.bySize, func(a, b int) int {
 		da, db := len(c.doomed[a]) > 0, len(c.doomed[b]) > 0
 		if da != db {
@@ -193,6 +201,12 @@ func (c *commenter) blocks(b budget) []block {
 		out = append(out, w)
 	}
 	if p, ok := c.problems(b); ok {
+		out = append(out, p)
+	}
+	if p, ok := c.policyFailures(b); ok {
+		out = append(out, p)
+	}
+	if p, ok := c.policyWarnings(b); ok {
 		out = append(out, p)
 	}
 	for _, i := range c.order {

@@ -3,11 +3,13 @@ package planner
 import (
 	"strings"
 	"testing"
+
+	"github.com/strata-iac/strata/policy"
 )
 
-// FuzzRenderComment feeds arbitrary plan text, names and messages through
-// the renderer: whatever they hold, every body fits and no code block or
-// <details> is left open.
+// FuzzRenderComment feeds arbitrary plan text, names, messages and policy
+// results through the renderer: whatever they hold, every body fits and no
+// code block or <details> is left open.
 func FuzzRenderComment(f *testing.F) {
 	f.Add("  + resource \"x\" \"y\" {\n```\n</details>\n", "live/prod", "boom", "!1", 4_000)
 	f.Add(strings.Repeat("  - gone\n", 500), "a`b|c", "<b>@x</b>", "#2", 1_500)
@@ -19,6 +21,9 @@ func FuzzRenderComment(f *testing.F) {
 		a.Counts = Counts{Delete: 1}
 		a.Changes = []ResourceChange{{Address: msg, Action: ActionDelete, Reason: msg}}
 		a.Diagnostics = []Diagnostic{{Severity: "warning", Summary: msg, Detail: plan, Range: msg}}
+		a.Policy = &policy.Result{Outcome: policy.Fail, Error: plan,
+			Failures: []policy.Message{{Namespace: msg, Rule: lockedBy, File: dir, Line: 1, Msg: plan}},
+			Warnings: []policy.Message{{Namespace: lockedBy, Rule: msg, File: msg, Msg: msg}}}
 		b := stack(dir+"/2", StatusError, 2)
 		b.Error = msg
 		b.Diagnostics = []Diagnostic{{Severity: "error", Summary: msg, Detail: plan}}

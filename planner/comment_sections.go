@@ -152,18 +152,27 @@ func (c *commenter) tally() string {
 		}
 		groups[j].count++
 	}
+	after := c.removed() + c.policyTally()
 	if len(groups) == 1 {
 		if n == 1 {
-			return "1 stack " + groups[0].phrase + c.removed()
+			return "1 stack " + groups[0].phrase + after
 		}
-		return plural(n, "stack", "stacks") + ", all " + groups[0].phrase + c.removed()
+		return plural(n, "stack", "stacks") + ", all " + groups[0].phrase + after
 	}
 	slices.SortStableFunc(groups, func(a, b group) int { return a.rank - b.rank })
 	parts := make([]string, len(groups))
 	for i, g := range groups {
 		parts[i] = num(g.count) + " " + g.phrase
 	}
-	return plural(n, "stack", "stacks") + ": " + strings.Join(parts, ", ") + c.removed()
+	return plural(n, "stack", "stacks") + ": " + strings.Join(parts, ", ") + after
+}
+
+// policyTally tells the heading how many stacks fail their policy checks.
+func (c *commenter) policyTally() string {
+	if len(c.polFails) == 0 {
+		return ""
+	}
+	return " · ⛔ policy checks fail for " + plural(policyStacks(c.polFails), "stack", "stacks")
 }
 
 func (c *commenter) removed() string {
@@ -175,11 +184,16 @@ func (c *commenter) removed() string {
 
 // summaryTable has one row per stack, always: changes first, then
 // failures, locked stacks, and unchanged stacks last, each group in the
-// order of the run.
+// order of the run. A Policy column shows the policy checks' verdicts when
+// any stack has one.
 func (c *commenter) summaryTable() block {
-	head := "| Stack | Result | Changes | Time |\n| :--- | :--- | :--- | ---: |"
 	if len(c.s.Stacks) == 0 {
 		return block{head: "No stack is affected by this change."}
+	}
+	policies := slices.ContainsFunc(c.s.Stacks, func(r Result) bool { return r.Policy != nil })
+	head := "| Stack | Result | Changes | Time |\n| :--- | :--- | :--- | ---: |"
+	if policies {
+		head = "| Stack | Result | Changes | Policy | Time |\n| :--- | :--- | :--- | :--- | ---: |"
 	}
 	rows := make([]string, 0, len(c.s.Stacks))
 	for _, i := range c.order {
@@ -194,8 +208,11 @@ func (c *commenter) summaryTable() block {
 		if d := duration(r.Timings.Total); d != "" {
 			took = d
 		}
-		rows = append(rows, "| "+cell(stackName(r, codeSpan))+" | "+k.icon+" "+cell(k.label)+
-			" | "+cell(changes)+" | "+took+" |")
+		row := "| " + cell(stackName(r, codeSpan)) + " | " + k.icon + " " + cell(k.label) + " | " + cell(changes)
+		if policies {
+			row += " | " + policyMark(r.Policy)
+		}
+		rows = append(rows, row+" | "+took+" |")
 	}
 	return block{head: head, items: rows, sep: "\n", flow: true}
 }

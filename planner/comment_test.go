@@ -67,6 +67,9 @@ func goldenCases(t testing.TB) []struct {
 		{"10k-resources-github", dns, github},
 		{"10k-resources-gitlab", dns, gitlab},
 		{"split", monorepo(t, 1_500), github},
+		{"policy", policySummary(t), gitlab},
+		{"policy-timeout", policyTimeoutSummary(t), github},
+		{"policy-broken", policyBrokenSummary(t), gitlab},
 	}
 }
 
