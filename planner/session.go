@@ -244,19 +244,30 @@ func (s *Session) checkPolicies(ctx context.Context, t *Target, policyRef string
 	return nil
 }
 
-// Apply applies the plans saved in a, at head, in dependency order. only
-// restricts it to the stacks named. A stack is refused when its plan file
-// does not match its recorded checksum or its inputs changed; the
+// ApplyOptions says what to apply and what is accepted.
+type ApplyOptions struct {
+	// Head is the commit to apply at; default HEAD.
+	Head string
+	// Only restricts the apply to the stacks named.
+	Only []string
+	// PoliciesApproved accepts plans whose policy checks failed (a policy
+	// owner approved them); otherwise such stacks are refused.
+	PoliciesApproved bool
+}
+
+// Apply applies the plans saved in a, in dependency order. A stack is
+// refused when its plan file does not match its recorded checksum, its
+// inputs changed, or its policy checks failed without approval; the
 // dependents of a stack that was not applied are skipped.
-func (s *Session) Apply(ctx context.Context, a Artifacts, head string, only []string) (Summary, error) {
+func (s *Session) Apply(ctx context.Context, a Artifacts, opts ApplyOptions) (Summary, error) {
 	saved, err := ReadSummary(ctx, a)
 	if err != nil {
 		return Summary{}, err
 	}
-	if head == "" {
-		head = "HEAD"
+	if opts.Head == "" {
+		opts.Head = "HEAD"
 	}
-	commit, err := s.repo.Resolve(head)
+	commit, err := s.repo.Resolve(opts.Head)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -264,15 +275,15 @@ func (s *Session) Apply(ctx context.Context, a Artifacts, head string, only []st
 	if err != nil {
 		return Summary{}, err
 	}
-	planned, err := pickPlanned(saved, only)
+	planned, err := pickPlanned(saved, opts.Only)
 	if err != nil {
 		return Summary{}, err
 	}
-	return s.ApplyPlanned(ctx, a, commit, an, planned)
+	return s.ApplyPlanned(ctx, a, commit, an, planned, opts.PoliciesApproved)
 }
 
 // ApplyPlanned applies the given saved results (read from a) at commit.
-func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.Commit, an *stacks.Analysis, planned []Result) (Summary, error) {
+func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.Commit, an *stacks.Analysis, planned []Result, policiesApproved bool) (Summary, error) {
 	sum := Summary{Operation: "apply", Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
 	order := map[string]int{}
 	for i, st := range an.Stacks {
@@ -300,7 +311,7 @@ func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.
 	}
 	failed := map[string]bool{}
 	for _, r := range planned {
-		res := s.applyOne(ctx, a, an, ws, run, r, failed)
+		res := s.applyOne(ctx, a, an, ws, run, r, failed, policiesApproved)
 		if res.Status != StatusApplied && res.Status != StatusNoChanges {
 			failed[r.Dir] = true
 		}
@@ -309,7 +320,7 @@ func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.
 	return sum, nil
 }
 
-func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis, ws *workspace, run *Runner, r Result, failed map[string]bool) Result {
+func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis, ws *workspace, run *Runner, r Result, failed map[string]bool, policiesApproved bool) Result {
 	out := Result{Dir: r.Dir, Workspace: r.Workspace, Commit: an.Commit, Inputs: r.Inputs, Counts: r.Counts, Changes: r.Changes, PlanSHA256: r.PlanSHA256}
 	refuse := func(status Status, format string, args ...any) Result {
 		out.Status, out.Error = status, fmt.Sprintf(format, args...)
@@ -331,6 +342,9 @@ func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis
 		return out
 	default:
 		return refuse(StatusRefused, "the plan did not succeed (%s); plan again", r.Status)
+	}
+	if r.Policy != nil && r.Policy.Outcome == policy.Fail && !policiesApproved {
+		return refuse(StatusRefused, "policy checks fail (%s); fix the change, or have a policy owner approve it", plural(len(r.Policy.Failures), "failure", "failures"))
 	}
 	if diff := inputsDiff(r.Inputs, an.Inputs(r.Dir)); diff != "" {
 		return refuse(StatusRefused, "inputs changed since the plan: %s; plan again", diff)

@@ -59,12 +59,12 @@ func (s *Server) apply(ctx context.Context, ev forge.Event, only []string, trigg
 	if unmet, err := s.unmet(ctx, ev, mr, st, cfg, planned, trigger); err != nil {
 		return err
 	} else if len(unmet) > 0 {
-		return s.refuse(ctx, ev, st, saved, unmet, trigger)
+		return s.refuse(ctx, ev, cfg, st, saved, unmet, trigger)
 	}
 
 	s.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying"})
 	rec := s.startRun(ctx, "apply", ref, applyAt, ev.User, trigger, forge.StatusApply)
-	sum, err := s.applyAt(ctx, ev, applyAt, plans, planned)
+	sum, err := s.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
 	if err != nil {
 		state := runFailed
 		if ctx.Err() != nil {
@@ -99,7 +99,7 @@ func (s *Server) apply(ctx context.Context, ev forge.Event, only []string, trigg
 			next += "Merge this merge request to release its locks."
 		}
 	}
-	if err := s.postNote(ctx, ref, s.render(sum, next)); err != nil {
+	if err := s.postNote(ctx, ref, s.render(cfg, sum, next)); err != nil {
 		return err
 	}
 	if ok && cfg.Automerge && trigger != triggerMerge {
@@ -111,7 +111,7 @@ func (s *Server) apply(ctx context.Context, ev forge.Event, only []string, trigg
 }
 
 // applyAt applies planned (read from plans) at commit sha.
-func (s *Server) applyAt(ctx context.Context, ev forge.Event, sha string, plans prefixed, planned []planner.Result) (planner.Summary, error) {
+func (s *Server) applyAt(ctx context.Context, ev forge.Event, sha string, plans prefixed, planned []planner.Result, policiesApproved bool) (planner.Summary, error) {
 	sess, err := s.session(ctx, ev, sha)
 	if err != nil {
 		return planner.Summary{}, err
@@ -125,7 +125,7 @@ func (s *Server) applyAt(ctx context.Context, ev forge.Event, sha string, plans 
 	if err != nil {
 		return planner.Summary{}, err
 	}
-	return sess.ApplyPlanned(ctx, plans, c, an, planned)
+	return sess.ApplyPlanned(ctx, plans, c, an, planned, policiesApproved)
 }
 
 // pick selects the saved results to apply: every one, or those named.
@@ -212,13 +212,13 @@ func (s *Server) unmet(ctx context.Context, ev forge.Event, mr forge.MergeReques
 }
 
 // refuse reports unmet requirements on the note and the apply status.
-func (s *Server) refuse(ctx context.Context, ev forge.Event, st *mrState, saved planner.Summary, unmet []string, trigger string) error {
+func (s *Server) refuse(ctx context.Context, ev forge.Event, cfg *stacks.Config, st *mrState, saved planner.Summary, unmet []string, trigger string) error {
 	ref := refOf(ev)
 	rec := s.startRun(ctx, "apply", ref, st.Head, ev.User, trigger, forge.StatusApply)
 	s.finishRun(ctx, rec, runRefused, nil, errors.New(strings.Join(unmet, "; ")))
 	s.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: a requirement does not hold"})
 	next := "**Apply refused** (" + trigger + "): these requirements do not hold yet:\n\n- " + strings.Join(unmet, "\n- ")
-	return s.postNote(ctx, ref, s.render(saved, next))
+	return s.postNote(ctx, ref, s.render(cfg, saved, next))
 }
 
 // merged applies the plans of a merge request just merged (apply_on:

@@ -125,4 +125,3 @@ func BenchmarkWebhookIntake(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-

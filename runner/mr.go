@@ -196,7 +196,7 @@ func (s *Server) planMR(ctx context.Context, ev forge.Event, st *mrState, only [
 	if err != nil {
 		return planner.Summary{}, err
 	}
-	bodies := s.render(sum, nextStep(cfg, sum))
+	bodies := s.render(cfg, sum, nextStep(cfg, sum))
 	if err := planner.WriteOut(ctx, prefixed{s.cfg.Store, prefix}, sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, err
 	}

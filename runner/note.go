@@ -15,9 +15,10 @@ import (
 const noteMarker = "<!-- strata:mr -->"
 
 // render turns a run into note bodies that fit the forge's limit.
-func (s *Server) render(sum planner.Summary, next string) []string {
+func (s *Server) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return planner.RenderComment(sum, planner.CommentOptions{
 		MaxSize: s.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
+		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
 	})
 }
 

@@ -59,8 +59,8 @@ type Config struct {
 	// Environ is terraform's base environment; nil means os.Environ().
 	Environ []string
 	// Drift configures scheduled drift scans; see DriftConfig.
-	Drift DriftConfig
-	Logger  *slog.Logger
+	Drift  DriftConfig
+	Logger *slog.Logger
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
 }

@@ -202,3 +202,42 @@ func envValue(env []string, name string) string {
 	}
 	return ""
 }
+
+// TestPlanRunsPolicies: with policy.paths in strata.yaml, strata plan
+// evaluates every plan, records the results in summary.json and the
+// comment, and strata apply refuses a failing stack unless told a policy
+// owner accepted it.
+func TestPlanRunsPolicies(t *testing.T) {
+	g, env := monorepo(t)
+	g.Write(map[string]string{
+		"strata.yaml":                  "version: 1\npolicy:\n  paths: [policy/]\n",
+		"policy/forbidden.rego":        forbiddenPolicy,
+		"live/prod/app/forbidden.tf":   `resource "terraform_data" "forbidden" {}`,
+		"live/staging/app/harmless.tf": `resource "terraform_data" "harmless" {}`,
+	})
+	g.Commit("policies")
+	out := t.TempDir()
+	r := runStrata(t, env, "plan", "--repo", g.Dir, "--stack", "live/prod/app", "--stack", "live/staging/app", "--out", out)
+	if r.code != 2 {
+		t.Fatalf("plan exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	outcomes := map[string]string{}
+	for _, res := range readSummary(t, out).Stacks {
+		if res.Policy != nil {
+			outcomes[res.Dir] = string(res.Policy.Outcome)
+		}
+	}
+	if outcomes["live/prod/app"] != "fail" || outcomes["live/staging/app"] != "pass" {
+		t.Fatalf("policy outcomes %v, want prod fail and staging pass", outcomes)
+	}
+	if comment := readFile(t, filepath.Join(out, "comment.md")); !strings.Contains(comment, "forbidden may not be created") {
+		t.Errorf("comment.md does not show the failing policy:\n%s", comment)
+	}
+	r = runStrata(t, env, "apply", "--repo", g.Dir, "--out", out)
+	if r.code != 1 || !strings.Contains(r.stdout, "live/prod/app     refused  policy checks fail") || !strings.Contains(r.stdout, "live/staging/app  applied") {
+		t.Fatalf("apply: exit %d, want prod refused for its policy and staging applied\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runStrata(t, env, "apply", "--repo", g.Dir, "--out", out, "--stack", "live/prod/app", "--approve-policies"); r.code != 0 {
+		t.Fatalf("apply --approve-policies: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -41,7 +41,7 @@ func TestServerPolicyApprovals(t *testing.T) {
 	gl := fakegitlab.New()
 	t.Cleanup(gl.Close)
 	rem := newRemote(t, map[string]string{
-		"strata.yaml": "version: 1\napply_on: comment\npolicy:\n  paths: [policy/]\n  owners: [alice, team:platform]\n",
+		"strata.yaml":           "version: 1\napply_on: comment\npolicy:\n  paths: [policy/]\n  owners: [alice, team:platform]\n",
 		"policy/forbidden.rego": forbiddenPolicy,
 	})
 	const repo = "acme/policy"
@@ -55,7 +55,7 @@ func TestServerPolicyApprovals(t *testing.T) {
 		t.Fatalf("HTTP %d", code)
 	}
 	srv.eventually("the failing policy in the note", func() bool {
-		return statusIs(gl, repo, sha1, "strata/plan", "success") // POLICYUI
+		return noteContains(gl, repo, 1, "terraform\\_data.forbidden may not be created", "strata approve-policies")
 	})
 	gl.Approve(repo, 1, "bob")
 

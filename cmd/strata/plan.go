@@ -104,8 +104,9 @@ stacks still run and report).`,
 				return err
 			}
 			comment := strings.Join(planner.RenderComment(summary, planner.CommentOptions{
-				Marker: planner.DefaultCommentMarker,
-				Next:   applyHint(out),
+				Marker:     planner.DefaultCommentMarker,
+				Next:       applyHint(out),
+				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
 			}), "\n\n")
 			if artifacts != nil {
 				if err := planner.WriteOut(cmd.Context(), artifacts, summary, comment); err != nil {
@@ -130,6 +131,7 @@ stacks still run and report).`,
 func newApplyCmd() *cobra.Command {
 	var f runFlags
 	var out string
+	var approvePolicies bool
 	c := &cobra.Command{
 		Use:   "apply --out DIR [--stack DIR]...",
 		Short: "Apply the plans saved by strata plan --out, exactly as reviewed",
@@ -138,7 +140,9 @@ in depends_on order. Each stack is refused, and its state left untouched, when
 its plan file no longer matches the checksum recorded at plan time, or when the
 git tree of its directory or of any local module it calls differs at --head
 (default HEAD) from what was planned. A stack whose dependency failed is
-skipped. Stacks whose plan had no changes are not touched.
+skipped. Stacks whose plan had no changes are not touched. A stack whose
+policy checks failed is refused unless --approve-policies says a policy owner
+accepted them.
 
 Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`,
 		Args: cobra.NoArgs,
@@ -155,7 +159,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 				return err
 			}
 			defer s.Close()
-			summary, err := s.Apply(cmd.Context(), artifacts, f.head, f.stacks)
+			summary, err := s.Apply(cmd.Context(), artifacts, planner.ApplyOptions{Head: f.head, Only: f.stacks, PoliciesApproved: approvePolicies})
 			if err != nil {
 				return err
 			}
@@ -170,6 +174,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 	}
 	f.register(c)
 	c.Flags().StringVar(&out, "out", "", "the directory or s3://BUCKET/PREFIX that strata plan --out wrote (required)")
+	c.Flags().BoolVar(&approvePolicies, "approve-policies", false, "apply stacks whose policy checks failed (a policy owner accepted them)")
 	return c
 }
 
