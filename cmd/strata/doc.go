@@ -1,4 +1,4 @@
-// Command strata is the CLI and server entry point: it parses flags, wires
-// packages together and maps errors to exit codes. It holds no business
-// logic.
+// Package main is the strata command: the CLI and the server entry point.
+// It parses flags, wires packages together and maps errors to exit codes;
+// it holds no business logic.
 package main
