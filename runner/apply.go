@@ -16,8 +16,9 @@ import (
 )
 
 // apply applies the reviewed plans of a merge request, when every
-// requirement holds, and only from the plan files that were reviewed.
-func (s *Server) apply(ctx context.Context, ev forge.Event, only []string, trigger string) error {
+// requirement holds, and only from the plan files that were reviewed. cfg
+// is strata.yaml of the target branch.
+func (s *Server) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger string) error {
 	ref := refOf(ev)
 	st, err := s.loadState(ctx, ref)
 	if err != nil {
@@ -28,10 +29,6 @@ func (s *Server) apply(ctx context.Context, ev forge.Event, only []string, trigg
 			return s.reply(ctx, ev, "there is nothing to apply: strata holds no plan for this merge request. Comment `strata plan` first.")
 		}
 		return nil
-	}
-	cfg, err := s.targetConfig(ctx, ev)
-	if err != nil {
-		return err
 	}
 	if trigger == triggerComment && cfg.ApplyOn == stacks.ApplyOnMerge {
 		return s.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans.")
@@ -230,7 +227,7 @@ func (s *Server) merged(ctx context.Context, ev forge.Event) error {
 	}
 	ref := refOf(ev)
 	if cfg.ApplyOn == stacks.ApplyOnMerge {
-		if err := s.apply(ctx, ev, nil, triggerMerge); err != nil {
+		if err := s.apply(ctx, ev, cfg, nil, triggerMerge); err != nil {
 			return err
 		}
 	} else if st, err := s.loadState(ctx, ref); err == nil && st.Plans != "" && st.AppliedAt == "" {

@@ -44,10 +44,11 @@ func (s *Server) handleMR(ctx context.Context, ev forge.Event) error {
 	case forge.ActionOpened, forge.ActionReopened, forge.ActionUpdated:
 		return s.plan(ctx, ev, nil, string(ev.Action))
 	case forge.ActionApproved:
-		if cfg, err := s.targetConfig(ctx, ev); err != nil || cfg.ApplyOn != stacks.ApplyOnApproval {
+		cfg, err := s.targetConfig(ctx, ev)
+		if err != nil || cfg.ApplyOn != stacks.ApplyOnApproval {
 			return err
 		}
-		return s.apply(ctx, ev, nil, triggerApproval)
+		return s.apply(ctx, ev, cfg, nil, triggerApproval)
 	case forge.ActionMerged:
 		return s.merged(ctx, ev)
 	case forge.ActionClosed:
@@ -98,7 +99,11 @@ func (s *Server) comment(ctx context.Context, ev forge.Event) error {
 	case cmdPlan:
 		return s.plan(ctx, ev, cmd.Stacks, triggerComment)
 	case cmdApply:
-		return s.apply(ctx, ev, cmd.Stacks, triggerComment)
+		cfg, err := s.targetConfig(ctx, ev)
+		if err != nil {
+			return err
+		}
+		return s.apply(ctx, ev, cfg, cmd.Stacks, triggerComment)
 	case cmdUnlock:
 		return s.unlock(ctx, ev)
 	case cmdApprovePolicies:
@@ -192,7 +197,7 @@ func (s *Server) planMR(ctx context.Context, ev forge.Event, st *mrState, only [
 		s.releaseExcept(ctx, ref, st.Locks, held)
 		st.Locks = nil
 	}
-	cfg, err := s.targetConfig(ctx, ev)
+	cfg, err := configAt(sess.Repo(), ev.TargetBranch)
 	if err != nil {
 		return planner.Summary{}, err
 	}
@@ -288,7 +293,12 @@ func (s *Server) targetConfig(ctx context.Context, ev forge.Event) (*stacks.Conf
 		return nil, err
 	}
 	defer repo.Close()
-	c, err := repo.Resolve("refs/heads/" + ev.TargetBranch)
+	return configAt(repo, ev.TargetBranch)
+}
+
+// configAt reads strata.yaml from the head of branch in repo.
+func configAt(repo *stacks.Repo, branch string) (*stacks.Config, error) {
+	c, err := repo.Resolve("refs/heads/" + branch)
 	if err != nil {
 		return nil, err
 	}
