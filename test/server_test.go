@@ -264,3 +264,26 @@ func TestServerSweepReleasesLocks(t *testing.T) {
 	gl.UpdateMergeRequest(repo, 5, func(mr *fakegitlab.MergeRequest) { mr.State = "closed" })
 	srv.eventually("the sweep to release the locks", func() bool { return len(locksOf(t, locksURL, "gitlab/acme/sweep!5")) == 0 })
 }
+
+// TestServerRefusesForks: a merge request from a fork is not planned
+// (its code would run with the server's credentials) and the note says
+// why.
+func TestServerRefusesForks(t *testing.T) {
+	gl := fakegitlab.New()
+	t.Cleanup(gl.Close)
+	rem := newRemote(t, nil)
+	const repo = "acme/open"
+	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
+	fork := gl.AddProject(fakegitlab.Project{Path: "mallory/open"})
+	srv := startServer(t, gl, t.TempDir())
+
+	sha := rem.branch("evil", map[string]string{"live/prod/app/evil.tf": `resource "terraform_data" "evil" {}`})
+	gl.AddMergeRequest(repo, fakegitlab.MergeRequest{IID: 6, SourceBranch: "evil", SHA: sha, SourceProjectID: fork.ID, Author: "mallory"})
+	srv.deliver(gl.MergeRequestHook(repo, 6, "open", "mallory"))
+	srv.eventually("the fork refused", func() bool {
+		return statusIs(gl, repo, sha, "strata/plan", "failed") && noteContains(gl, repo, 6, "does not plan merge requests from forks")
+	})
+	if strings.Contains(srv.log(), `"msg":"run started"`) {
+		t.Error("a run started for a fork")
+	}
+}
