@@ -184,6 +184,11 @@ func (s *Server) planMR(ctx context.Context, ev forge.Event, st *mrState, only [
 	}
 	sum, err := sess.PlanTarget(ctx, tgt, toPlan, target)
 	if err != nil {
+		// Keep a record of the locks just taken, so unlock and close find them.
+		st.Locks = union(st.Locks, held)
+		if serr := s.saveState(ctx, st); serr != nil {
+			s.log.Error("cannot record locks", "mr", ref.String(), "err", serr)
+		}
 		return planner.Summary{}, &userError{err}
 	}
 	sum.Stacks = mergeResults(tgt.Dirs, sum.Stacks, locked)
