@@ -59,8 +59,8 @@ type Config struct {
 	// Environ is terraform's base environment; nil means os.Environ().
 	Environ []string
 	// Drift configures scheduled drift scans; see DriftConfig.
-	Drift DriftConfig
-	Logger  *slog.Logger
+	Drift  DriftConfig
+	Logger *slog.Logger
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
 }
@@ -75,6 +75,8 @@ type Server struct {
 
 	// inflight counts runs in progress, for graceful shutdown.
 	inflight sync.WaitGroup
+	// drift is the drift scheduler's bookkeeping (drift.go).
+	drift *driftRuntime
 }
 
 // New checks cfg and builds a Server.
@@ -149,7 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		s.driftLoop(ctx, work)
+		s.driftLoop(ctx)
 	}()
 	<-ctx.Done()
 	s.log.Info("stopping: waiting for runs in flight", "grace", s.cfg.ShutdownGrace.String())
