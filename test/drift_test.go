@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -246,5 +248,99 @@ resource "terraform_data" "x" {}
 	}
 	if !strings.Contains(r.stderr, "could not be checked for drift: live/lost") {
 		t.Errorf("stderr does not name the failed stack:\n%s", r.stderr)
+	}
+}
+
+// pluginMirror returns a filesystem mirror of Terraform providers that
+// holds hashicorp/aws, or skips the test: no provider can be downloaded
+// here, and the machines of this project keep one under /opt/tf-plugins.
+func pluginMirror(t *testing.T) string {
+	t.Helper()
+	const dir = "/opt/tf-plugins"
+	if m, _ := filepath.Glob(filepath.Join(dir, "registry.terraform.io/hashicorp/aws/*", runtime.GOOS+"_"+runtime.GOARCH)); len(m) == 0 {
+		t.Skipf("no hashicorp/aws provider in %s", dir)
+	}
+	return dir
+}
+
+// TestDriftOutsideTerraform changes a real object behind Terraform's back:
+// an S3 object (on moto) that a stack manages is overwritten with the SDK.
+// Terraform reports it in resource_drift and plans to put it back: the
+// stack drifted, in a normal plan and with -refresh-only alike, and the
+// report names the object both as changed outside Terraform and as
+// planned.
+func TestDriftOutsideTerraform(t *testing.T) {
+	mirror := pluginMirror(t)
+	needTerraform(t)
+	motoserver.Shared(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := "drift-flags"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	g := gittest.New(t)
+	g.Write(map[string]string{"live/flags/main.tf": fmt.Sprintf(`provider "aws" {
+  region                      = "us-east-1"
+  s3_use_path_style           = true
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+resource "aws_s3_object" "flag" {
+  bucket   = %q
+  key      = "checkout/v2"
+  content  = "on"
+  metadata = { owner = "orders" }
+  tags     = { team = "orders" }
+}
+`, bucket)})
+	g.Commit("a feature flag")
+	home := t.TempDir()
+	data := filepath.Join(home, "data")
+	// Terraform's implicit mirror: XDG_DATA_HOME/terraform/plugins.
+	if err := os.MkdirAll(filepath.Join(data, "terraform"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(mirror, filepath.Join(data, "terraform", "plugins")); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"XDG_DATA_HOME=" + data, "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	out := t.TempDir()
+	if r := runStrata(t, env, "plan", "--repo", g.Dir, "--all", "--out", out); r.code != 2 {
+		t.Fatalf("plan exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runStrata(t, env, "apply", "--repo", g.Dir, "--out", out); r.code != 0 {
+		t.Fatalf("apply exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, mode := range [][]string{nil, {"--refresh-only"}} {
+		if r := runStrata(t, env, append([]string{"drift", "--repo", g.Dir}, mode...)...); r.code != 0 {
+			t.Fatalf("drift %v right after apply: exit %d\n%s%s", mode, r.code, r.stdout, r.stderr)
+		}
+	}
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("checkout/v2"), Body: strings.NewReader("off")}); err != nil {
+		t.Fatal(err)
+	}
+	drifted := planner.DriftResource{Address: "aws_s3_object.flag", Action: "update", Kind: planner.ResourceDrifted}
+	for _, tc := range []struct {
+		mode []string
+		want []planner.DriftResource
+	}{
+		{nil, []planner.DriftResource{drifted, {Address: "aws_s3_object.flag", Action: "update", Kind: planner.ResourcePlanned}}},
+		{[]string{"--refresh-only"}, []planner.DriftResource{drifted}},
+	} {
+		r := runStrata(t, env, append([]string{"drift", "--repo", g.Dir, "--format", "json"}, tc.mode...)...)
+		if r.code != 2 {
+			t.Fatalf("drift %v after the object changed: exit %d, want 2\n%s%s", tc.mode, r.code, r.stdout, r.stderr)
+		}
+		st := stackOf(driftReport(t, r), "live/flags")
+		if !st.Drifted || !reflect.DeepEqual(st.Resources, tc.want) {
+			t.Errorf("drift %v: %+v, want drifted with %+v", tc.mode, st, tc.want)
+		}
 	}
 }
