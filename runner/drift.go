@@ -169,6 +169,9 @@ func (s *Server) refreshDrift(ctx context.Context, plan map[string]*scheduled, n
 		seen[key] = true
 		old := plan[key]
 		spec, err := s.repoSchedule(ctx, repo)
+		if ctx.Err() != nil {
+			return
+		}
 		if err != nil {
 			s.log.Warn("drift: cannot read drift.schedule; keeping the one in use", "repo", key, "err", err)
 			if old != nil {
