@@ -40,9 +40,8 @@ func (c *commenter) kindOf(r Result) kind {
 	case StatusApplied:
 		return kind{icon: "✅", label: "applied", phrase: "applied", counts: true}
 	case StatusNoChanges:
-		if c.op == "drift" && (len(r.Drift) > 0 || r.Counts.Drift > 0) {
-			return kind{icon: "🌀", label: "drifted", phrase: "drifted", counts: true}
-		}
+		// Session.Drift puts its verdict in Status: an in-sync stack may
+		// still list objects Terraform saw change, which nothing follows.
 		if c.op == "drift" {
 			return kind{icon: "✅", label: "in sync", phrase: "in sync", rank: rankUnchanged, counts: true}
 		}

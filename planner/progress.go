@@ -64,9 +64,9 @@ func (p *Progress) Done(res Result) {
 	took := fmt.Sprintf("  (%.1fs)", res.Timings.Total)
 	switch res.Status {
 	case StatusNoChanges:
-		p.line(ansiGreen, "✓", name+"  no changes"+took)
+		p.line(ansiGreen, "✓", name+"  no changes"+outside(res.Counts)+took)
 	case StatusChanges:
-		p.line(ansiGreen, "✓", name+"  "+progressCounts(res.Counts)+took)
+		p.line(ansiGreen, "✓", name+"  "+progressCounts(res.Counts)+outside(res.Counts)+took)
 	case StatusApplied:
 		p.line(ansiGreen, "✓", name+"  applied "+progressCounts(res.Counts)+took)
 	case StatusLocked:
@@ -106,4 +106,12 @@ func progressCounts(c Counts) string {
 		s += fmt.Sprintf(" ±%d", c.Replace)
 	}
 	return s
+}
+
+// outside notes the objects Terraform found changed outside Terraform.
+func outside(c Counts) string {
+	if c.Drift == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d changed outside Terraform", c.Drift)
 }

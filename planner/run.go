@@ -299,8 +299,12 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 // a second or more per stack with real providers.
 func (rn *run) plan(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.exec(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode",
-		"-lock-timeout="+rn.r.lockTimeout.String(), "-out="+rn.planPath)
+	args := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode",
+		"-lock-timeout=" + rn.r.lockTimeout.String(), "-out=" + rn.planPath}
+	if rn.job.RefreshOnly {
+		args = append(args, "-refresh-only")
+	}
+	out, err := rn.exec(ctx, args...)
 	rn.res.Timings.Plan = time.Since(start).Seconds()
 	rest, _ := splitDiagnostics(string(out.stdout))
 	rn.res.PlanText = planText(rest)

@@ -29,6 +29,9 @@ type Job struct {
 	StateDir string
 	// Backend is the state configuration from strata.yaml; nil for none.
 	Backend *Backend
+	// RefreshOnly plans with -refresh-only: the plan only records what
+	// changed outside Terraform and proposes no action.
+	RefreshOnly bool
 }
 
 // Options configures a Runner. Only Binary is required.

@@ -183,19 +183,28 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 		return sum, err
 	}
 	defer os.RemoveAll(ws.dir)
-	run, err := s.runner(ctx, t.Analysis, ws.root, dirs)
-	if err != nil {
+	if sum.Stacks, err = s.planIn(ctx, t, ws, dirs, false); err != nil {
 		return sum, err
 	}
-	jobs := make([]Job, len(dirs))
-	for i, d := range dirs {
-		jobs[i] = s.job(t.Analysis, ws.root, d)
-	}
-	sum.Stacks = run.PlanAll(ctx, jobs)
 	if err := s.checkPolicies(ctx, t, policyRef, ws, sum.Stacks); err != nil {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// planIn plans dirs of t in ws, at most Parallel at once, with
+// -refresh-only when refreshOnly is set.
+func (s *Session) planIn(ctx context.Context, t *Target, ws *workspace, dirs []string, refreshOnly bool) ([]Result, error) {
+	run, err := s.runner(ctx, t.Analysis, ws.root, dirs)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]Job, len(dirs))
+	for i, d := range dirs {
+		jobs[i] = s.job(t.Analysis, ws.root, d)
+		jobs[i].RefreshOnly = refreshOnly
+	}
+	return run.PlanAll(ctx, jobs), nil
 }
 
 // checkPolicies evaluates strata.yaml's policies on every plan that made

@@ -125,6 +125,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "duplicate delivery: already queued")
 		return
 	}
+	s.rememberRepo(r.Context(), ev)
 	s.metrics.events.WithLabelValues(name, action, "accepted").Inc()
 	s.log.Info("event queued", "mr", ref.String(), "action", action, "user", ev.User, "delivery", ev.DeliveryID)
 	w.WriteHeader(http.StatusAccepted)

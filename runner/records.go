@@ -44,6 +44,11 @@ type runRecord struct {
 	// Status is the commit status the run set, so an interrupted run's
 	// status can be settled by whoever finds the record.
 	Status string `json:"status,omitempty"`
+	// Ref is the branch a drift scan planned; Scheduled the tick it ran
+	// for; Artifacts the store prefix of its plans and drift.json.
+	Ref       string    `json:"ref,omitempty"`
+	Scheduled time.Time `json:"scheduled_at,omitzero"`
+	Artifacts string    `json:"artifacts,omitempty"`
 }
 
 type stackOutcome struct {
@@ -74,7 +79,11 @@ func (s *Server) startRun(ctx context.Context, op string, ref mrRef, commit, use
 		StartedAt: time.Now().UTC(), Status: status,
 	}
 	s.putRecord(ctx, rec.activeKey(), rec)
-	s.log.Info("run started", "run", rec.ID, "operation", op, "mr", ref.String(), "commit", short(commit), "trigger", trigger)
+	who := []any{"mr", ref.String()}
+	if ref.Number == 0 {
+		who = []any{"repo", ref.repoKey()}
+	}
+	s.log.Info("run started", append([]any{"run", rec.ID, "operation", op, "commit", short(commit), "trigger", trigger}, who...)...)
 	return rec
 }
 
@@ -87,7 +96,11 @@ func (s *Server) finishRun(ctx context.Context, rec *runRecord, state string, su
 	if sum != nil {
 		for _, r := range sum.Stacks {
 			rec.Stacks = append(rec.Stacks, stackOutcome{Dir: r.Dir, Status: r.Status, Counts: r.Counts, Error: r.Error, Seconds: r.Timings.Total})
-			s.log.Info("stack done", "run", rec.ID, "stack", r.Dir, "status", string(r.Status), "error", r.Error)
+			attrs := []any{"run", rec.ID, "stack", r.Dir, "status", string(r.Status), "error", r.Error}
+			if rec.Operation == "drift" {
+				attrs = append(attrs, "repo", rec.Forge+"/"+rec.Repo, "drifted", r.Status == planner.StatusChanges)
+			}
+			s.log.Info("stack done", attrs...)
 		}
 	}
 	// A run cut short by shutdown still gets its record written.

@@ -75,6 +75,8 @@ type Server struct {
 
 	// inflight counts runs in progress, for graceful shutdown.
 	inflight sync.WaitGroup
+	// drift is the drift scheduler's bookkeeping (drift.go).
+	drift *driftRuntime
 }
 
 // New checks cfg and builds a Server.
@@ -149,7 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		s.driftLoop(ctx, work)
+		s.driftLoop(ctx)
 	}()
 	<-ctx.Done()
 	s.log.Info("stopping: waiting for runs in flight", "grace", s.cfg.ShutdownGrace.String())

@@ -81,7 +81,7 @@ as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
 	fl.DurationVar(&f.lockLease, "lock-lease", 0, "lease on stack locks, renewed by every plan; 0 keeps locks until released")
 	fl.DurationVar(&f.stackTimeout, "stack-timeout", time.Hour, "longest one stack may run")
 	fl.StringVar(&f.driftSchedule, "drift-schedule", "", "cron expression for drift scans of every allowed repository (strata.yaml's drift.schedule wins)")
-	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes")
+	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes (it holds a secret: prefer STRATA_NOTIFY_WEBHOOK)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
 	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
 	return c
