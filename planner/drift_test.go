@@ -113,7 +113,7 @@ func TestSessionDrift(t *testing.T) {
 	if err := WriteOut(ctx, a, sum, ""); err != nil {
 		t.Fatal(err)
 	}
-	applied, err := s.Apply(ctx, a, "", nil)
+	applied, err := s.Apply(ctx, a, ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func (s *Server) driftScan(ctx context.Context, payload []byte) error {
 	}
 	key := driftLockKey(repo)
 	owner := lock.Owner{ID: "drift@" + s.cfg.Replica, Head: tick.At.Format(time.RFC3339), User: "schedule"}
-	held, err := s.cfg.Locks.Acquire(ctx, key, owner)
+	held, err := s.cfg.ScanLocks.Acquire(ctx, key, owner)
 	var he *lock.HeldError
 	if errors.As(err, &he) {
 		log.Info("drift: scan skipped: another scan of the repository is running", "holder", he.Lock.Owner, "since", he.Lock.AcquiredAt, "tick", he.Lock.Head)
@@ -107,7 +107,7 @@ func (s *Server) driftScan(ctx context.Context, payload []byte) error {
 		stop()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := s.cfg.Locks.Release(rctx, key, owner.ID); err != nil {
+		if err := s.cfg.ScanLocks.Release(rctx, key, owner.ID); err != nil {
 			log.Error("drift: cannot release the drift lock", "key", key, "err", err)
 		}
 	}()
@@ -141,7 +141,7 @@ func (s *Server) keepLock(ctx context.Context, key string, owner lock.Owner, hel
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := s.cfg.Locks.Acquire(ctx, key, owner); err != nil {
+				if _, err := s.cfg.ScanLocks.Acquire(ctx, key, owner); err != nil {
 					s.log.Warn("drift: cannot renew the drift lock", "key", key, "err", err)
 				}
 			}

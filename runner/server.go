@@ -27,7 +27,11 @@ type Config struct {
 	Forge forge.Forge
 	Queue queue.Queue
 	Locks lock.Locker
-	Store store.Store
+	// ScanLocks holds the lock of a running drift scan. It should have a
+	// lease (renewed while the scan runs), so a replica that dies mid-scan
+	// never blocks later scans; default Locks.
+	ScanLocks lock.Locker
+	Store     store.Store
 	// DataDir holds mirrors (DataDir/mirrors), workspaces (DataDir/work)
 	// and the local state of stacks without a backend (DataDir/state).
 	DataDir string
@@ -86,6 +90,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.ScanLocks == nil {
+		cfg.ScanLocks = cfg.Locks
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Minute

@@ -130,6 +130,13 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer locks.Close()
+	// Drift scan locks always have a lease, renewed while a scan runs, so a
+	// replica that dies mid-scan never blocks the next one.
+	scanLocks, err := lock.Open(ctx, locksURL, lock.Options{Lease: 10 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer scanLocks.Close()
 	st, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
 	if err != nil {
 		return err
@@ -141,7 +148,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}
 	defer q.Close()
 	srv, err := runner.New(runner.Config{
-		Forge: gl, Queue: q, Locks: locks, Store: st, DataDir: dir,
+		Forge: gl, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
