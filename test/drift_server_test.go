@@ -25,7 +25,6 @@ import (
 	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
-
 // syncBuffer is a log sink shared by goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex
