@@ -45,12 +45,9 @@ Exit status: 0 no stack drifted, 2 some drifted, 1 some could not be checked
 			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
-			var artifacts store.Store
-			if out != "" {
-				var err error
-				if artifacts, err = store.Open(cmd.Context(), out); err != nil {
-					return err
-				}
+			artifacts, err := openOut(cmd, out)
+			if err != nil {
+				return err
 			}
 			s, err := f.session(cmd)
 			if err != nil {

@@ -86,12 +86,9 @@ stacks still run and report).`,
 			if modes != 1 {
 				return errors.New("say what to plan with exactly one of --base REF, --stack DIR or --all")
 			}
-			var artifacts store.Store
-			if out != "" {
-				var err error
-				if artifacts, err = store.Open(cmd.Context(), out); err != nil {
-					return err
-				}
+			artifacts, err := openOut(cmd, out)
+			if err != nil {
+				return err
 			}
 			s, err := f.session(cmd)
 			if err != nil {
@@ -176,6 +173,14 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 	c.Flags().StringVar(&out, "out", "", "the directory or s3://BUCKET/PREFIX that strata plan --out wrote (required)")
 	c.Flags().BoolVar(&approvePolicies, "approve-policies", false, "apply stacks whose policy checks failed (a policy owner accepted them)")
 	return c
+}
+
+// openOut opens the --out store, or returns nil when --out is not set.
+func openOut(cmd *cobra.Command, out string) (store.Store, error) {
+	if out == "" {
+		return nil, nil
+	}
+	return store.Open(cmd.Context(), out)
 }
 
 func applyHint(out string) string {
