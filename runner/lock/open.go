@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/strata-iac/strata/internal/schemes"
 )
 
 // Options tune a Locker.
@@ -43,25 +43,13 @@ func (o Options) validate() error {
 // Opener opens a Locker on target, the part of a URL after "scheme://".
 type Opener func(ctx context.Context, target string, opts Options) (Locker, error)
 
-var registry = struct {
-	sync.Mutex
-	openers map[string]Opener
-	forms   map[string]string
-}{openers: map[string]Opener{}, forms: map[string]string{}}
+var registry = schemes.New[Opener]("lock", "bolt://PATH, file://PATH or PATH (embedded bbolt file)", "bolt", "file")
 
 // Register makes Open accept scheme://TARGET URLs. Implementations outside
 // this package (dynamodb) call it from an init function, so a program
 // supports a scheme by importing its package. form describes the URL for
 // error messages, e.g. "dynamodb://TABLE (DynamoDB)".
-func Register(scheme, form string, open Opener) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.openers[scheme]; dup || isBoltScheme(scheme) {
-		panic("lock: scheme registered twice: " + scheme)
-	}
-	registry.openers[scheme] = open
-	registry.forms[scheme] = form
-}
+func Register(scheme, form string, open Opener) { registry.Register(scheme, form, open) }
 
 // Open returns the Locker a URL names: bolt://PATH, file://PATH or a plain
 // PATH for an embedded bbolt file, or a scheme registered by an
@@ -71,7 +59,7 @@ func Open(ctx context.Context, url string, opts Options) (Locker, error) {
 		return nil, err
 	}
 	if url == "" {
-		return nil, fmt.Errorf("empty locks URL: use %s", acceptedForms())
+		return nil, fmt.Errorf("empty locks URL: use %s", registry.Forms())
 	}
 	scheme, target, hasScheme := strings.Cut(url, "://")
 	if !hasScheme {
@@ -83,11 +71,9 @@ func Open(ctx context.Context, url string, opts Options) (Locker, error) {
 		}
 		return openBolt(ctx, target, opts)
 	}
-	registry.Lock()
-	open, ok := registry.openers[scheme]
-	registry.Unlock()
+	open, ok := registry.Lookup(scheme)
 	if !ok {
-		return nil, fmt.Errorf("unsupported locks URL %q: use %s", url, acceptedForms())
+		return nil, fmt.Errorf("unsupported locks URL %q: use %s", url, registry.Forms())
 	}
 	l, err := open(ctx, target, opts)
 	if err != nil {
@@ -97,17 +83,6 @@ func Open(ctx context.Context, url string, opts Options) (Locker, error) {
 }
 
 func isBoltScheme(s string) bool { return s == "bolt" || s == "file" }
-
-func acceptedForms() string {
-	registry.Lock()
-	forms := []string{"bolt://PATH, file://PATH or PATH (embedded bbolt file)"}
-	for _, f := range registry.forms {
-		forms = append(forms, f)
-	}
-	registry.Unlock()
-	slices.Sort(forms[1:])
-	return strings.Join(forms, ", or ")
-}
 
 // CheckKey refuses an empty key; every implementation calls it (and
 // CheckOwner) first, so they all refuse the same input.

@@ -3,40 +3,28 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
+
+	"github.com/strata-iac/strata/internal/schemes"
 )
 
 // Opener opens a Store on target, the part of a URL after "scheme://".
 type Opener func(ctx context.Context, target string) (Store, error)
 
-var registry = struct {
-	sync.Mutex
-	openers map[string]Opener
-	forms   map[string]string
-}{openers: map[string]Opener{}, forms: map[string]string{}}
+var registry = schemes.New[Opener]("store", "file://PATH or PATH (local directory)", "file")
 
 // Register makes Open accept scheme://TARGET URLs. Implementations outside
 // this package (s3) call it from an init function, so a program supports a
 // scheme by importing its package. form describes the URL for error
 // messages, e.g. "s3://BUCKET/PREFIX (S3)".
-func Register(scheme, form string, open Opener) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.openers[scheme]; dup || scheme == "file" {
-		panic("store: scheme registered twice: " + scheme)
-	}
-	registry.openers[scheme] = open
-	registry.forms[scheme] = form
-}
+func Register(scheme, form string, open Opener) { registry.Register(scheme, form, open) }
 
 // Open returns the Store a URL names: file://PATH or a plain PATH for a
 // local directory (created when missing), or a scheme registered by an
 // implementation package, such as s3://BUCKET/PREFIX.
 func Open(ctx context.Context, url string) (Store, error) {
 	if url == "" {
-		return nil, fmt.Errorf("empty store URL: use %s", acceptedForms())
+		return nil, fmt.Errorf("empty store URL: use %s", registry.Forms())
 	}
 	scheme, target, hasScheme := strings.Cut(url, "://")
 	if !hasScheme {
@@ -48,28 +36,15 @@ func Open(ctx context.Context, url string) (Store, error) {
 		}
 		return OpenDir(target)
 	}
-	registry.Lock()
-	open, ok := registry.openers[scheme]
-	registry.Unlock()
+	open, ok := registry.Lookup(scheme)
 	if !ok {
-		return nil, fmt.Errorf("unsupported store URL %q: use %s", url, acceptedForms())
+		return nil, fmt.Errorf("unsupported store URL %q: use %s", url, registry.Forms())
 	}
 	s, err := open(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", url, err)
 	}
 	return s, nil
-}
-
-func acceptedForms() string {
-	registry.Lock()
-	forms := []string{"file://PATH or PATH (local directory)"}
-	for _, f := range registry.forms {
-		forms = append(forms, f)
-	}
-	registry.Unlock()
-	slices.Sort(forms[1:])
-	return strings.Join(forms, ", or ")
 }
 
 // reserved starts the path segments a store keeps for itself: the local
