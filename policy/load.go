@@ -132,7 +132,12 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 
-	compiler := ast.NewCompiler().WithUnsafeBuiltins(unsafeBuiltins)
+	caps := ast.CapabilitiesForThisVersion()
+	caps.Builtins = slices.DeleteFunc(caps.Builtins, func(b *ast.Builtin) bool {
+		_, unsafe := unsafeBuiltins[b.Name]
+		return unsafe
+	})
+	compiler := ast.NewCompiler().WithCapabilities(caps)
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, errors.Join(regoErrors(compiler.Errors)...)
 	}

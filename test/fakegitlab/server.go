@@ -286,17 +286,6 @@ func (r *request) str(key string) string {
 	}
 }
 
-func (r *request) boolean(key string) bool {
-	switch v := r.params[key].(type) {
-	case bool:
-		return v
-	case string:
-		b, _ := strconv.ParseBool(v)
-		return b
-	}
-	return false
-}
-
 func (r *request) int(key string, def int) int {
 	switch v := r.params[key].(type) {
 	case float64:

@@ -32,7 +32,7 @@ func toMergeRequest(repo string, mr *gl.MergeRequest) forge.MergeRequest {
 		Title:        mr.Title,
 		URL:          mr.WebURL,
 		State:        forge.MRState(mr.State),
-		Draft:        mr.Draft || mr.WorkInProgress,
+		Draft:        mr.Draft || workInProgress(mr),
 		SourceBranch: mr.SourceBranch,
 		TargetBranch: mr.TargetBranch,
 		HeadSHA:      mr.SHA,
@@ -260,4 +260,11 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// workInProgress reads the field GitLab versions before 14.0 set instead of
+// draft; newer ones keep both in step.
+func workInProgress(mr *gl.MergeRequest) bool {
+	//lint:ignore SA1019 older GitLab versions set only work_in_progress.
+	return mr.WorkInProgress
 }

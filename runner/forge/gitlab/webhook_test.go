@@ -308,7 +308,8 @@ func TestDeliveryID(t *testing.T) {
 	}
 	other := h
 	other.Action = "close"
-	if noKey(h) != noKey(h) || noKey(h) == noKey(other) {
+	first, again := noKey(h), noKey(h)
+	if first != again || first == noKey(other) {
 		t.Error("without Idempotency-Key, the ID must be the same for the same body only")
 	}
 }
