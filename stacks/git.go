@@ -23,8 +23,9 @@ type Repo struct {
 	git  *git.Repository
 	path string
 
-	trees map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
-	calls *callCache
+	trees   map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
+	calls   *callCache
+	shallow map[plumbing.Hash]bool // nil until read
 }
 
 // OpenRepo opens the git repository at dir, or the one dir lies in.
@@ -71,28 +72,6 @@ func (r *Repo) Close() error {
 	return err
 }
 
-// Resolve finds the commit a ref names: a full or short SHA, a branch (local
-// or remote, e.g. origin/main), a tag, HEAD, or an expression such as HEAD~2.
-func (r *Repo) Resolve(ref string) (*object.Commit, error) {
-	if strings.TrimSpace(ref) == "" {
-		return nil, errors.New("empty ref: name a branch, tag or commit")
-	}
-	h, err := r.git.ResolveRevision(plumbing.Revision(ref))
-	if err != nil {
-		if ref == "HEAD" {
-			if _, herr := r.git.Head(); errors.Is(herr, plumbing.ErrReferenceNotFound) {
-				return nil, fmt.Errorf("the repository at %s has no commits yet; commit the Terraform code first", r.path)
-			}
-		}
-		return nil, fmt.Errorf("unknown ref %q: not a branch, tag or commit in %s", ref, r.path)
-	}
-	c, err := r.git.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("ref %q (%s) does not name a commit: %w", ref, h, err)
-	}
-	return c, nil
-}
-
 // MergeBase returns the best common ancestor of a and b: the commit a merge
 // request of b into a is compared against.
 func (r *Repo) MergeBase(a, b *object.Commit) (*object.Commit, error) {
@@ -101,7 +80,7 @@ func (r *Repo) MergeBase(a, b *object.Commit) (*object.Commit, error) {
 		return nil, fmt.Errorf("merge base of %s and %s: %w", short(a.Hash), short(b.Hash), err)
 	}
 	if len(bases) == 0 {
-		return nil, fmt.Errorf("commits %s and %s have no common ancestor; if this is a shallow clone, fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)", short(a.Hash), short(b.Hash))
+		return nil, fmt.Errorf("commits %s and %s have no common ancestor; if this is a shallow clone, %s", short(a.Hash), short(b.Hash), unshallowHint)
 	}
 	sort.Slice(bases, func(i, j int) bool { return bases[i].Hash.String() < bases[j].Hash.String() })
 	return bases[0], nil
@@ -135,6 +114,31 @@ func (r *Repo) ChangedPaths(ctx context.Context, from, to *object.Commit) ([]str
 	}
 	sort.Strings(paths)
 	return paths, nil
+}
+
+// unshallowHint is what to do when a shallow clone lacks history.
+const unshallowHint = "fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)"
+
+// isShallow reports whether the repository is a shallow clone.
+func (r *Repo) isShallow() bool {
+	if r.shallow == nil {
+		r.shallow = map[plumbing.Hash]bool{}
+		if hs, err := r.git.Storer.Shallow(); err == nil {
+			for _, h := range hs {
+				r.shallow[h] = true
+			}
+		}
+	}
+	return len(r.shallow) > 0
+}
+
+// explain adds the hint to fetch the full history to an error caused by an
+// object a shallow clone lacks.
+func (r *Repo) explain(err error) error {
+	if err != nil && errors.Is(err, plumbing.ErrObjectNotFound) && r.isShallow() && !strings.Contains(err.Error(), unshallowHint) {
+		return fmt.Errorf("%w; this is a shallow clone: %s", err, unshallowHint)
+	}
+	return err
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }
