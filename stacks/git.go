@@ -16,7 +16,7 @@ import (
 )
 
 // Repo is a git repository read through its object database. It works the
-// same on a clone with a working tree and on a bare mirror. A Repo is for
+// same on a clone with a working tree, a linked worktree and a bare mirror. A Repo is for
 // use by one goroutine at a time; the analyses it returns are read-only and
 // may be shared.
 type Repo struct {
@@ -34,10 +34,14 @@ func OpenRepo(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A bare mirror is opened as it is; a clone from any of its directories.
-	g, err := git.PlainOpen(abs)
+	// A bare mirror is opened as it is; a clone or a linked worktree from
+	// any of its directories. Without the common directory, a linked
+	// worktree's root would open as a repository with no objects.
+	opts := &git.PlainOpenOptions{EnableDotGitCommonDir: true}
+	g, err := git.PlainOpenWithOptions(abs, opts)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		g, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		opts.DetectDotGit = true
+		g, err = git.PlainOpenWithOptions(abs, opts)
 	}
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
