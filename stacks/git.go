@@ -25,7 +25,8 @@ type Repo struct {
 
 	trees   map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
 	calls   *callCache
-	shallow map[plumbing.Hash]bool // nil until read
+	commits map[plumbing.Hash]*commitNode // read for merge bases
+	shallow map[plumbing.Hash]bool        // nil until read
 }
 
 // OpenRepo opens the git repository at dir, or the one dir lies in.
@@ -58,7 +59,7 @@ func OpenRepo(dir string) (*Repo, error) {
 			g = fg
 		}
 	}
-	return &Repo{git: g, path: abs, trees: map[plumbing.Hash]*treeScan{}, calls: openCallCache()}, nil
+	return &Repo{git: g, path: abs, trees: map[plumbing.Hash]*treeScan{}, calls: openCallCache(), commits: map[plumbing.Hash]*commitNode{}}, nil
 }
 
 // Git exposes the underlying go-git repository.
@@ -74,20 +75,6 @@ func (r *Repo) Close() error {
 		}
 	}
 	return err
-}
-
-// MergeBase returns the best common ancestor of a and b: the commit a merge
-// request of b into a is compared against.
-func (r *Repo) MergeBase(a, b *object.Commit) (*object.Commit, error) {
-	bases, err := a.MergeBase(b)
-	if err != nil {
-		return nil, fmt.Errorf("merge base of %s and %s: %w", short(a.Hash), short(b.Hash), err)
-	}
-	if len(bases) == 0 {
-		return nil, fmt.Errorf("commits %s and %s have no common ancestor; if this is a shallow clone, %s", short(a.Hash), short(b.Hash), unshallowHint)
-	}
-	sort.Slice(bases, func(i, j int) bool { return bases[i].Hash.String() < bases[j].Hash.String() })
-	return bases[0], nil
 }
 
 // ChangedPaths lists the paths that differ between two commits' trees:
