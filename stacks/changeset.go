@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -129,7 +130,7 @@ func (d *detector) ruleOwnFiles() {
 		ignore := d.head.Config.IgnoreChangesFor(s.Dir)
 		for _, p := range d.changedIn[s.Dir] {
 			if !matchAny(ignore, relTo(s.Dir, p)) {
-				d.add(s.Dir, "changed "+p)
+				d.add(s.Dir, "changed "+quotePath(p))
 			}
 		}
 	}
@@ -155,7 +156,7 @@ func (d *detector) ruleWatch(paths []string) {
 		}
 		for _, p := range paths {
 			if matchAny(sc.Watch, p) {
-				d.add(s.Dir, "changed "+p+" (watched)")
+				d.add(s.Dir, "changed "+quotePath(p)+" (watched)")
 			}
 		}
 	}
@@ -233,9 +234,20 @@ func (d *detector) deletedStacks(ctx context.Context, r *Repo, base *object.Comm
 	return nil
 }
 
+// quotePath writes a path as git does (core.quotePath): in double quotes,
+// with escapes, when it holds a control character, a quote or a backslash.
+func quotePath(p string) string {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
+			return strconv.Quote(p)
+		}
+	}
+	return p
+}
+
 func firstAndCount(ps []string) string {
 	if len(ps) == 1 {
-		return ps[0]
+		return quotePath(ps[0])
 	}
-	return fmt.Sprintf("%s and %d more", ps[0], len(ps)-1)
+	return fmt.Sprintf("%s and %d more", quotePath(ps[0]), len(ps)-1)
 }

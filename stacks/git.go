@@ -1,11 +1,9 @@
 package stacks
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -77,36 +75,6 @@ func (r *Repo) Close() error {
 	return err
 }
 
-// ChangedPaths lists the paths that differ between two commits' trees:
-// added, modified and deleted files; a rename yields both of its sides.
-// The result is sorted and free of duplicates.
-func (r *Repo) ChangedPaths(ctx context.Context, from, to *object.Commit) ([]string, error) {
-	ft, err := from.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", short(from.Hash), err)
-	}
-	tt, err := to.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", short(to.Hash), err)
-	}
-	changes, err := object.DiffTreeWithOptions(ctx, ft, tt, &object.DiffTreeOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("diff %s..%s: %w", short(from.Hash), short(to.Hash), err)
-	}
-	seen := map[string]bool{}
-	var paths []string
-	for _, c := range changes {
-		for _, p := range []string{c.From.Name, c.To.Name} {
-			if p != "" && !seen[p] {
-				seen[p] = true
-				paths = append(paths, p)
-			}
-		}
-	}
-	sort.Strings(paths)
-	return paths, nil
-}
-
 // unshallowHint is what to do when a shallow clone lacks history.
 const unshallowHint = "fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)"
 
@@ -130,6 +98,11 @@ func (r *Repo) explain(err error) error {
 		return fmt.Errorf("%w; this is a shallow clone: %s", err, unshallowHint)
 	}
 	return err
+}
+
+// readTree reads a tree object.
+func (r *Repo) readTree(h plumbing.Hash) (*object.Tree, error) {
+	return object.GetTree(r.git.Storer, h)
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }

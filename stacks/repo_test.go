@@ -3,6 +3,7 @@ package stacks
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,18 @@ func TestOpenLinkedWorktreeRoot(t *testing.T) {
 			t.Errorf("--repo %s: head = %s, want the worktree's HEAD %s", dir, cs.Head, head)
 		}
 		wantDirs(t, cs, "live/prod/network")
+	}
+}
+
+func TestControlCharacterInPath(t *testing.T) {
+	g, _ := setup(t, mono)
+	cs := change(t, g, map[string]string{
+		"live/prod/app/a\tb.json":           "{}",
+		"live/prod/network/new\nline/x.txt": "x",
+	})
+	wantDirs(t, cs, "live/prod/app", "live/prod/network")
+	if rs := reasonsOf(cs, "live/prod/app"); !reflect.DeepEqual(rs, []string{`changed "live/prod/app/a\tb.json"`}) {
+		t.Errorf("reasons = %q, want the path quoted as git quotes it", rs)
 	}
 }
 
