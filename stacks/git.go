@@ -14,15 +14,15 @@ import (
 )
 
 // Repo is a git repository read through its object database. It works the
-// same on a clone with a working tree, a linked worktree and a bare mirror. A Repo is for
-// use by one goroutine at a time; the analyses it returns are read-only and
-// may be shared.
+// same on a clone with a working tree, a linked worktree and a bare mirror.
+// A Repo is for use by one goroutine at a time; the analyses it returns are
+// read-only and may be shared.
 type Repo struct {
 	git  *git.Repository
 	path string
 
-	trees   map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
-	calls   *callCache
+	cache   *analysisCache
+	blobs   map[blobKey]fileCalls         // files read through symlinks
 	commits map[plumbing.Hash]*commitNode // read for merge bases
 	shallow map[plumbing.Hash]bool        // nil until read
 }
@@ -57,16 +57,16 @@ func OpenRepo(dir string) (*Repo, error) {
 			g = fg
 		}
 	}
-	return &Repo{git: g, path: abs, trees: map[plumbing.Hash]*treeScan{}, calls: openCallCache(), commits: map[plumbing.Hash]*commitNode{}}, nil
+	return &Repo{git: g, path: abs, cache: openAnalysisCache(), blobs: map[blobKey]fileCalls{}, commits: map[plumbing.Hash]*commitNode{}}, nil
 }
 
 // Git exposes the underlying go-git repository.
 func (r *Repo) Git() *git.Repository { return r.git }
 
-// Close writes the module-call cache back to disk and closes the pack
-// files the Repo holds open.
+// Close writes the analysis cache back to disk and closes the pack files
+// the Repo holds open.
 func (r *Repo) Close() error {
-	err := r.calls.save()
+	err := r.cache.save()
 	if st, ok := r.git.Storer.(*filesystem.Storage); ok {
 		if cerr := st.Close(); err == nil {
 			err = cerr

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,4 +92,92 @@ func TestShallowCloneHint(t *testing.T) {
 		t.Fatalf("shallow clone holding the merge base: %v", err)
 	}
 	wantDirs(t, cs, "live/prod/network")
+}
+
+// criss-cross builds two branches that merged each other, so they have two
+// merge bases, each changing a different stack; commit dates make git
+// prefer the one with the larger hash or the smaller, depending on the
+// run, so the test does not pass by luck of hashes.
+func TestCrissCrossMergeUsesAllBases(t *testing.T) {
+	for _, newerFirst := range []bool{true, false} {
+		g, _ := setup(t, mono)
+		date := func(s string) {
+			t.Setenv("GIT_COMMITTER_DATE", s)
+			t.Setenv("GIT_AUTHOR_DATE", s)
+		}
+		d1, d2 := "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"
+		if !newerFirst {
+			d1, d2 = d2, d1
+		}
+		g.Git("checkout", "-q", "-b", "feature")
+		date(d1)
+		g.Write(map[string]string{"live/prod/network/main.tf": `module "vpc" { source = "../../../modules/vpc" } # a1`})
+		a1 := g.Commit("A1 on feature")
+		g.Git("checkout", "-q", "main")
+		date(d2)
+		g.Write(map[string]string{"live/prod/app/main.tf": `module "svc" { source = "../../../modules/service" } # b1`})
+		b1 := g.Commit("B1 on main")
+		date("2024-01-02T00:00:00Z")
+		g.Git("merge", "-q", "--no-ff", "-m", "merge A1 into main", a1)
+		g.Git("checkout", "-q", "feature")
+		g.Git("merge", "-q", "--no-ff", "-m", "merge B1 into feature", b1)
+		date("2024-01-03T00:00:00Z")
+		g.Write(map[string]string{"live/prod/app/jobs/main.tf": `resource "terraform_data" "job2" {}`})
+		g.Commit("feature moves on")
+		if bases := strings.Fields(g.Git("merge-base", "--all", "main", "feature")); len(bases) != 2 {
+			t.Fatalf("merge bases = %q, want two", bases)
+		}
+		r, err := OpenRepo(g.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := r.Changes(t.Context(), "main", "feature")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// From A1, app changed; from B1, network: the union holds both.
+		wantDirs(t, cs, "live/prod/app", "live/prod/app/jobs", "live/prod/network")
+		if want := g.Git("merge-base", "main", "feature"); cs.Base != want {
+			t.Errorf("base = %s, want git's choice %s", cs.Base, want)
+		}
+	}
+}
+
+func TestAttributionByHeadTree(t *testing.T) {
+	files := copyMap(mono)
+	files["live/prod/app/jobs/schedule.json"] = `{"every": "1h"}`
+	g, _ := setup(t, files)
+	// The nested stack goes; its data file stays and changes: at head it
+	// belongs to live/prod/app, which must be planned.
+	cs := change(t, g, map[string]string{"live/prod/app/jobs/schedule.json": `{"every": "2h"}`}, "live/prod/app/jobs/main.tf")
+	wantDirs(t, cs, "live/prod/app")
+	if !reflect.DeepEqual(cs.Deleted, []string{"live/prod/app/jobs"}) {
+		t.Errorf("deleted = %q", cs.Deleted)
+	}
+}
+
+func TestStackBecameModule(t *testing.T) {
+	g, _ := setup(t, mono)
+	cs := change(t, g, map[string]string{
+		"live/prod/network/main.tf": `module "vpc" { source = "../../../modules/vpc" }` + "\n" + `module "jobs" { source = "../app/jobs" }`,
+	})
+	wantDirs(t, cs, "live/prod/network")
+	var out map[string]any
+	data, err := json.Marshal(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out["became_module"], []any{"live/prod/app/jobs"}) || !reflect.DeepEqual(out["deleted"], []any{}) {
+		t.Errorf("became_module = %v, deleted = %v; want the stack under became_module only", out["became_module"], out["deleted"])
+	}
+	found := false
+	for _, w := range cs.Warnings {
+		found = found || strings.Contains(w, "live/prod/app/jobs") && strings.Contains(w, "state")
+	}
+	if !found {
+		t.Errorf("warnings = %q, want one saying the state of live/prod/app/jobs still exists", cs.Warnings)
+	}
 }
