@@ -3,9 +3,13 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -136,7 +140,14 @@ func (r *Repo) detect(ctx context.Context, base *object.Commit, ha *Analysis) (*
 	if len(paths) == 0 {
 		return d, nil
 	}
-	if d.base, err = r.analyze(ctx, base, false); err != nil {
+	same, err := r.sameGraph(base.TreeHash, paths, ha)
+	if err != nil {
+		return nil, err
+	}
+	if same {
+		d.base = ha
+		d.baseSnap = ha.snap
+	} else if d.base, err = r.analyze(ctx, base, false); err != nil {
 		d.warnings = append(d.warnings, fmt.Sprintf("cannot analyse the merge base %s, so deleted stacks and stacks that became modules are not reported: %v", short(base.Hash), err))
 		if d.baseSnap, err = r.snapshot(base); err != nil {
 			return nil, err
@@ -155,6 +166,75 @@ func (r *Repo) detect(ctx context.Context, base *object.Commit, ha *Analysis) (*
 	d.ruleUnparsed()
 	d.goneStacks()
 	return d, nil
+}
+
+// sameGraph reports whether the merge base has the module graph and the
+// stacks of head, so that head's analysis can stand for it: no change
+// touches strata.yaml, a symlink or whether a submodule is there, no
+// Terraform file is added or deleted, and every changed Terraform file
+// calls the same modules on both sides (and parses on both, or on
+// neither). Most changes only edit resources, and skip analysing the base.
+func (r *Repo) sameGraph(baseRoot plumbing.Hash, paths []changedPath, ha *Analysis) (bool, error) {
+	for l := range ha.snap.links {
+		if isTerraformFile(l) {
+			return false, nil // its text is elsewhere: any change may be a change to it
+		}
+	}
+	for _, c := range paths {
+		switch {
+		case c.Path == ConfigFile, c.BaseMode == filemode.Symlink, c.HeadMode == filemode.Symlink,
+			(c.BaseMode == filemode.Submodule) != (c.HeadMode == filemode.Submodule):
+			return false, nil
+		case !isTerraformFile(path.Base(c.Path)) || c.BaseMode == filemode.Submodule:
+			continue
+		case !c.AtBase || !c.AtHead || c.BaseMode == filemode.Dir || c.HeadMode == filemode.Dir:
+			return false, nil
+		}
+		before, err := r.callsAt(baseRoot, c.Path)
+		if err != nil {
+			return false, err
+		}
+		after, err := r.callsAt(ha.snap.commit.TreeHash, c.Path)
+		if err != nil {
+			return false, err
+		}
+		if (before.Err == "") != (after.Err == "") || !slices.Equal(before.Sources, after.Sources) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// callsAt returns the module calls of the Terraform file at p in the tree
+// root, through the summaries of the trees on the way.
+func (r *Repo) callsAt(root plumbing.Hash, p string) (fileCalls, error) {
+	s, err := r.summarize(root)
+	if err != nil {
+		return fileCalls{}, err
+	}
+	dir, name := path.Split(p)
+	for _, part := range splitPath(strings.TrimSuffix(dir, "/")) {
+		found := false
+		for _, d := range s.Dirs {
+			if d.Name == part {
+				if s, err = r.summarize(d.Hash); err != nil {
+					return fileCalls{}, err
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fileCalls{}, fmt.Errorf("%s: no such Terraform file in tree %s", p, short(root))
+		}
+	}
+	for i := range s.Files {
+		if f := &s.Files[i]; f.Name == name && !f.Link {
+			err := r.parse(f)
+			return f.Calls, err
+		}
+	}
+	return fileCalls{}, fmt.Errorf("%s: no such Terraform file in tree %s", p, short(root))
 }
 
 // quotePath writes a path as git does (core.quotePath): in double quotes,
