@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -18,6 +19,10 @@ import (
 // symlinked file says) is worked out again on every run from these parts.
 // A run reads from git only the trees and files it has not seen before.
 //
+// It also keeps the diffs of the last pairs of root trees compared: a diff
+// depends on the two trees alone, and CI runs strata changed and strata
+// plan, or a retried job, on the same pair again.
+//
 // The file holds a format version and a checksum; anything that does not
 // match is ignored and rebuilt.
 const (
@@ -30,12 +35,23 @@ const (
 	// cacheMaxEntries bounds the file: past it, only the trees used by
 	// the last run are kept.
 	cacheMaxEntries = 200_000
+	// cacheMaxDiffs is how many diffs are kept, the last used.
+	cacheMaxDiffs = 64
 )
 
 type analysisCache struct {
 	path  string // "" when there is nowhere to keep the cache
 	trees map[plumbing.Hash]*treeSum
+	diffs map[[2]plumbing.Hash]*cachedDiff
+	seq   uint64 // the highest cachedDiff.seq
 	dirty bool
+}
+
+// cachedDiff is the diff of two root trees; seq orders the diffs by last
+// use.
+type cachedDiff struct {
+	paths []changedPath
+	seq   uint64
 }
 
 // CacheDir is where strata keeps caches: $XDG_CACHE_HOME/strata, or the
@@ -51,7 +67,7 @@ func CacheDir() string {
 }
 
 func openAnalysisCache() *analysisCache {
-	c := &analysisCache{trees: map[plumbing.Hash]*treeSum{}}
+	c := &analysisCache{trees: map[plumbing.Hash]*treeSum{}, diffs: map[[2]plumbing.Hash]*cachedDiff{}}
 	if dir := CacheDir(); dir != "" {
 		c.path = filepath.Join(dir, cacheName)
 		c.load()
@@ -68,9 +84,30 @@ func (c *analysisCache) load() {
 	if got := sha256.Sum256(payload); !bytes.Equal(got[:], sum) {
 		return
 	}
-	if trees, ok := decodeCache(payload); ok {
-		c.trees = trees
+	if trees, diffs, ok := decodeCache(payload); ok {
+		c.trees, c.diffs = trees, diffs
+		for _, d := range diffs {
+			c.seq = max(c.seq, d.seq)
+		}
 	}
+}
+
+// diff returns the changed paths between two root trees, if kept. Using a
+// diff makes it the newest, but is no reason to write the file.
+func (c *analysisCache) diff(from, to plumbing.Hash) ([]changedPath, bool) {
+	d, ok := c.diffs[[2]plumbing.Hash{from, to}]
+	if !ok {
+		return nil, false
+	}
+	c.seq++
+	d.seq = c.seq
+	return d.paths, true
+}
+
+func (c *analysisCache) putDiff(from, to plumbing.Hash, paths []changedPath) {
+	c.seq++
+	c.diffs[[2]plumbing.Hash{from, to}] = &cachedDiff{paths: paths, seq: c.seq}
+	c.dirty = true
 }
 
 func (c *analysisCache) tree(h plumbing.Hash) (*treeSum, bool) {
@@ -106,7 +143,22 @@ func (c *analysisCache) save() error {
 			}
 		}
 	}
-	payload := encodeCache(trees)
+	diffs := c.diffs
+	if len(diffs) > cacheMaxDiffs {
+		seqs := make([]uint64, 0, len(diffs))
+		for _, d := range diffs {
+			seqs = append(seqs, d.seq)
+		}
+		slices.Sort(seqs)
+		oldest := seqs[len(seqs)-cacheMaxDiffs]
+		diffs = map[[2]plumbing.Hash]*cachedDiff{}
+		for k, d := range c.diffs {
+			if d.seq >= oldest {
+				diffs[k] = d
+			}
+		}
+	}
+	payload := encodeCache(trees, diffs)
 	dir := filepath.Dir(c.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil

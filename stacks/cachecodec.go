@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // The cache file is a flat binary encoding (a gob of the same map takes
@@ -17,6 +18,9 @@ import (
 //	  gitlinks: name hash
 //	  dirs:     name hash
 //
+//	count, then per diff: from-tree to-tree seq
+//	  paths: path sides base-hash base-mode head-hash head-mode
+//
 // Lists start with their length; numbers are uvarints, hashes 20 raw bytes,
 // strings a length and their bytes.
 const (
@@ -24,7 +28,7 @@ const (
 	flagParsed = 2
 )
 
-func encodeCache(trees map[plumbing.Hash]*treeSum) []byte {
+func encodeCache(trees map[plumbing.Hash]*treeSum, diffs map[[2]plumbing.Hash]*cachedDiff) []byte {
 	var e encoder
 	files, sources := 0, 0
 	for _, s := range trees {
@@ -70,6 +74,28 @@ func encodeCache(trees map[plumbing.Hash]*treeSum) []byte {
 		e.refs(s.Gitlinks)
 		e.refs(s.Dirs)
 	}
+	e.uint(uint64(len(diffs)))
+	for k, d := range diffs {
+		e.hash(k[0])
+		e.hash(k[1])
+		e.uint(d.seq)
+		e.uint(uint64(len(d.paths)))
+		for _, c := range d.paths {
+			e.str(c.Path)
+			sides := uint64(0)
+			if c.AtBase {
+				sides |= 1
+			}
+			if c.AtHead {
+				sides |= 2
+			}
+			e.uint(sides)
+			e.hash(c.BaseHash)
+			e.uint(uint64(c.BaseMode))
+			e.hash(c.HeadHash)
+			e.uint(uint64(c.HeadMode))
+		}
+	}
 	return e.buf
 }
 
@@ -78,13 +104,13 @@ func encodeCache(trees map[plumbing.Hash]*treeSum) []byte {
 // the caller must not change): a warm run decodes tens of thousands of
 // entries, and allocating each on its own would cost more than the
 // decoding.
-func decodeCache(data []byte) (map[plumbing.Hash]*treeSum, bool) {
+func decodeCache(data []byte) (map[plumbing.Hash]*treeSum, map[[2]plumbing.Hash]*cachedDiff, bool) {
 	if len(data) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	d := decoder{buf: data, text: unsafe.String(&data[0], len(data)), ok: true}
 	if d.uint() != cacheVersion {
-		return nil, false
+		return nil, nil, false
 	}
 	n, nf, ns := d.count(), d.count(), d.count()
 	trees := make(map[plumbing.Hash]*treeSum, n)
@@ -127,10 +153,26 @@ func decodeCache(data []byte) (map[plumbing.Hash]*treeSum, bool) {
 		s.Dirs = d.refs()
 		trees[h] = s
 	}
-	if !d.ok || d.off != len(d.buf) {
-		return nil, false
+	n = d.count()
+	diffs := make(map[[2]plumbing.Hash]*cachedDiff, n)
+	for i := 0; i < n && d.ok; i++ {
+		k := [2]plumbing.Hash{d.hash(), d.hash()}
+		cd := &cachedDiff{seq: d.uint()}
+		cd.paths = make([]changedPath, d.count())
+		for j := range cd.paths {
+			c := &cd.paths[j]
+			c.Path = d.str()
+			sides := d.uint()
+			c.AtBase, c.AtHead = sides&1 != 0, sides&2 != 0
+			c.BaseHash, c.BaseMode = d.hash(), filemode.FileMode(d.uint())
+			c.HeadHash, c.HeadMode = d.hash(), filemode.FileMode(d.uint())
+		}
+		diffs[k] = cd
 	}
-	return trees, true
+	if !d.ok || d.off != len(d.buf) {
+		return nil, nil, false
+	}
+	return trees, diffs, true
 }
 
 type encoder struct{ buf []byte }

@@ -41,7 +41,8 @@
 //     BecameModule, with a warning that its state still exists; a stack at
 //     head that was no stack at the merge base is affected.
 //   - Summaries of git trees (their Terraform files, with the module calls
-//     each makes, symlinks and submodules) are cached by tree hash under
-//     $XDG_CACHE_HOME/strata: a Merkle cache, each entry depending on its
-//     own tree alone; a corrupt or old cache file is ignored.
+//     each makes, symlinks and submodules) and the diffs of the last pairs
+//     of trees compared are cached by hash under $XDG_CACHE_HOME/strata: a
+//     Merkle cache, each entry depending on its own objects alone; a
+//     corrupt or old cache file is ignored.
 package stacks

@@ -36,13 +36,18 @@ func (r *Repo) ChangedPaths(ctx context.Context, from, to *object.Commit) ([]str
 	return paths, nil
 }
 
-// diffCommits is ChangedPaths with both sides of each path.
+// diffCommits is ChangedPaths with both sides of each path; the analysis
+// cache keeps the result for the pair of trees.
 func (r *Repo) diffCommits(ctx context.Context, from, to *object.Commit) ([]changedPath, error) {
+	if cps, ok := r.cache.diff(from.TreeHash, to.TreeHash); ok {
+		return cps, nil
+	}
 	var out []changedPath
 	if err := r.diffTrees(ctx, "", from.TreeHash, to.TreeHash, &out); err != nil {
 		return nil, r.explain(fmt.Errorf("diff %s..%s: %w", short(from.Hash), short(to.Hash), err))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	r.cache.putDiff(from.TreeHash, to.TreeHash, out)
 	return out, nil
 }
 
