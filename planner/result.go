@@ -3,6 +3,7 @@ package planner
 import (
 	"time"
 
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/policy"
 )
 
@@ -76,13 +77,7 @@ type ResourceChange struct {
 }
 
 // Diagnostic is an error or warning Terraform reported.
-type Diagnostic struct {
-	Severity string `json:"severity"` // "error" or "warning"
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-	// Range is "file:line" relative to the stack, when Terraform gave one.
-	Range string `json:"range,omitempty"`
-}
+type Diagnostic = tf.Diagnostic
 
 // Timings are the wall-clock seconds of each phase of a run.
 type Timings struct {

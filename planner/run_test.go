@@ -13,17 +13,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-iac/strata/planner/tf"
 )
 
 var (
 	tfOnce sync.Once
-	tfBin  *Binary
+	tfBin  *tf.Binary
 	tfErr  error
 )
 
 // terraformBinary returns the terraform on PATH. Without one the test is
 // skipped, except under CI=true, where it fails.
-func terraformBinary(t testing.TB) *Binary {
+func terraformBinary(t testing.TB) *tf.Binary {
 	t.Helper()
 	if _, err := exec.LookPath("terraform"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -32,7 +34,7 @@ func terraformBinary(t testing.TB) *Binary {
 		t.Skip("terraform is not on PATH")
 	}
 	tfOnce.Do(func() {
-		tfBin, tfErr = FindBinary(context.Background(), BinaryOptions{NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
+		tfBin, tfErr = tf.FindBinary(context.Background(), tf.BinaryOptions{NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
 	})
 	if tfErr != nil {
 		t.Fatal(tfErr)
@@ -76,7 +78,7 @@ func TestStrataVariablesNeverReachTerraform(t *testing.T) {
 	t.Setenv("TF_CLI_CONFIG_FILE", "/root/.terraformrc")
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_VAR_region", "eu-west-1")
-	bin, err := FindBinary(context.Background(), BinaryOptions{Name: fake, NoDownload: true})
+	bin, err := tf.FindBinary(context.Background(), tf.BinaryOptions{Name: fake, NoDownload: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +530,7 @@ resource "terraform_data" "slow" {
 }
 
 func TestJobsThatCannotRun(t *testing.T) {
-	r, err := NewRunner(Options{Binary: &Binary{Name: "terraform", Path: "/bin/false", Version: "1.11.4"}, CacheDir: t.TempDir(), TempDir: t.TempDir()})
+	r, err := NewRunner(Options{Binary: &tf.Binary{Name: "terraform", Path: "/bin/false", Version: "1.11.4"}, CacheDir: t.TempDir(), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

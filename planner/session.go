@@ -353,7 +353,11 @@ func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis
 		return refuse(StatusRefused, "the plan did not succeed (%s); plan again", r.Status)
 	}
 	if r.Policy != nil && r.Policy.Outcome == policy.Fail && !policiesApproved {
-		return refuse(StatusRefused, "policy checks fail (%s); fix the change, or have a policy owner approve it", plural(len(r.Policy.Failures), "failure", "failures"))
+		failures := fmt.Sprintf("%d failures", len(r.Policy.Failures))
+		if len(r.Policy.Failures) == 1 {
+			failures = "1 failure"
+		}
+		return refuse(StatusRefused, "policy checks fail (%s); fix the change, or have a policy owner approve it", failures)
 	}
 	if diff := inputsDiff(r.Inputs, an.Inputs(r.Dir)); diff != "" {
 		return refuse(StatusRefused, "inputs changed since the plan: %s; plan again", diff)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/stacks"
 )
 
@@ -43,9 +44,9 @@ func (s *Session) workspace(ctx context.Context, commit *object.Commit) (*worksp
 // required_version of the stacks (and their modules), and prepares a Runner.
 func (s *Session) runner(ctx context.Context, an *stacks.Analysis, root string, dirs []string) (*Runner, error) {
 	cfg := an.Config
-	var cons []Constraint
+	var cons []tf.Constraint
 	if cfg.Terraform.Version != "" {
-		cons = append(cons, Constraint{Expr: cfg.Terraform.Version, Source: stacks.ConfigFile + " terraform.version"})
+		cons = append(cons, tf.Constraint{Expr: cfg.Terraform.Version, Source: stacks.ConfigFile + " terraform.version"})
 	}
 	seen := map[string]bool{}
 	var all []string
@@ -61,7 +62,7 @@ func (s *Session) runner(ctx context.Context, an *stacks.Analysis, root string, 
 	if err != nil {
 		return nil, err
 	}
-	bin, err := FindBinary(ctx, BinaryOptions{
+	bin, err := tf.FindBinary(ctx, tf.BinaryOptions{
 		Name: cfg.Terraform.Binary, Constraints: append(cons, stackCons...),
 		NoDownload: s.opts.NoDownload, Environ: s.opts.Environ,
 	})

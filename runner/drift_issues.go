@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
 )
@@ -22,7 +23,7 @@ const driftLabel = "strata-drift"
 // driftMarker is the hidden line that identifies the drift issue of one
 // stack of one repository, in the form planner.RenderComment writes it.
 func driftMarker(repo repoRecord, dir string) string {
-	return planner.PartMarker(fmt.Sprintf("<!-- strata:drift %s %s -->", repo.key(), dir), 1)
+	return comment.PartMarker(fmt.Sprintf("<!-- strata:drift %s %s -->", repo.key(), dir), 1)
 }
 
 func driftTitle(dir string) string { return "strata: drift in " + dir }
@@ -102,7 +103,7 @@ func (s *Server) driftIssueBody(ctx context.Context, repo repoRecord, ref string
 		next = fmt.Sprintf("%s holds this stack's lock: what it applied before being merged shows here until it is. %s", by, next)
 	}
 	one := planner.Summary{Operation: "drift", Commit: sum.Commit, CreatedAt: sum.CreatedAt, Stacks: []planner.Result{r}}
-	bodies := planner.RenderComment(one, planner.CommentOptions{
+	bodies := comment.Render(one, comment.Options{
 		MaxSize: s.cfg.Forge.CommentLimit(), Marker: marker,
 		Title: fmt.Sprintf("strata drift · %s on %s", r.Dir, ref), Next: next,
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/store"
 )
@@ -236,7 +237,7 @@ func (s *Server) driftPlan(ctx context.Context, repo repoRecord) (planner.Summar
 // prefix: the plans, summary.json, comment.md, then drift.json.
 func (s *Server) storeDrift(ctx context.Context, prefix string, sum planner.Summary, report planner.DriftReport) error {
 	out := prefixed{s.cfg.Store, prefix}
-	comment := strings.Join(planner.RenderComment(sum, planner.CommentOptions{Marker: planner.DefaultCommentMarker}), "\n\n")
+	comment := strings.Join(comment.Render(sum, comment.Options{Marker: comment.DefaultMarker}), "\n\n")
 	if err := planner.WriteOut(ctx, out, sum, comment); err != nil {
 		return err
 	}

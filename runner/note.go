@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -16,7 +17,7 @@ const noteMarker = "<!-- strata:mr -->"
 
 // render turns a run into note bodies that fit the forge's limit.
 func (s *Server) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
-	return planner.RenderComment(sum, planner.CommentOptions{
+	return comment.Render(sum, comment.Options{
 		MaxSize: s.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
 		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
 	})
@@ -30,14 +31,14 @@ func (s *Server) postNote(ctx context.Context, ref mrRef, bodies []string) error
 	for i, body := range bodies {
 		marker := noteMarker
 		if i > 0 {
-			marker = planner.PartMarker(noteMarker, i+1)
+			marker = comment.PartMarker(noteMarker, i+1)
 		}
 		if err := s.putNote(ctx, ref, marker, body); err != nil {
 			return err
 		}
 	}
 	for n := len(bodies) + 1; ; n++ {
-		marker := planner.PartMarker(noteMarker, n)
+		marker := comment.PartMarker(noteMarker, n)
 		note, ok, err := f.FindNote(ctx, ref.Repo, ref.Number, marker)
 		if err != nil || !ok {
 			return err

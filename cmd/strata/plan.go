@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/store"
 )
 
@@ -100,17 +101,17 @@ stacks still run and report).`,
 			if err != nil {
 				return err
 			}
-			comment := strings.Join(planner.RenderComment(summary, planner.CommentOptions{
-				Marker:     planner.DefaultCommentMarker,
+			body := strings.Join(comment.Render(summary, comment.Options{
+				Marker:     comment.DefaultMarker,
 				Next:       applyHint(out),
 				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
 			}), "\n\n")
 			if artifacts != nil {
-				if err := planner.WriteOut(cmd.Context(), artifacts, summary, comment); err != nil {
+				if err := planner.WriteOut(cmd.Context(), artifacts, summary, body); err != nil {
 					return err
 				}
 			}
-			if err := printSummary(cmd.OutOrStdout(), format, summary, comment); err != nil {
+			if err := printSummary(cmd.OutOrStdout(), format, summary, body); err != nil {
 				return err
 			}
 			return planExit(summary)

@@ -30,10 +30,10 @@
 //     other reason (network, auth, a missing remote) fails with the key
 //     and the URL (without credentials) in the error and leaves the mirror
 //     alone.
-//   - Locking: fetches of one mirror are serialised by a channel per
-//     mirror in this process (waiting honours the context) and a flock on
-//     the lock file across processes (polled every 50 ms, since flock
-//     cannot wait on a context). Different mirrors fetch in parallel.
+//   - Locking: fetches of one mirror are serialised, among goroutines and
+//     among processes, by the file lock of its lock file (package
+//     internal/flock; waiting honours the context). Different mirrors
+//     fetch in parallel.
 //     Fetches only add objects, so readers need no lock.
 //   - Remotes: https, http, ssh and git URLs; file:// and local paths only
 //     with AllowFileRemotes. A URL with a password (or any user info, for

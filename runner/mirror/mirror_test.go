@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/strata-iac/strata/internal/flock"
 	"github.com/strata-iac/strata/internal/gittest"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -427,10 +428,11 @@ func TestFetchHonoursContext(t *testing.T) {
 	// Another process holds the mirror's lock: the fetch waits until its
 	// deadline.
 	fetchOK(t, m, "gitlab/acme/infra", r.url)
-	unlock, err := lockFile(context.Background(), filepath.Join(m.Dir, "gitlab", "acme", "infra.git.lock"))
+	held, err := flock.Exclusive(context.Background(), filepath.Join(m.Dir, "gitlab", "acme", "infra.git.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock := held.Unlock
 	ctx, cancel = context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	_, err = m.Fetch(ctx, "gitlab/acme/infra", r.url, nil)
