@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -33,9 +32,9 @@ const (
 	RequireFresh     = "fresh"
 )
 
-// DefaultIgnoreChanges is a stack's ignore_changes when strata.yaml says
+// defaultIgnoreChanges is a stack's ignore_changes when strata.yaml says
 // nothing: documentation never changes a plan.
-var DefaultIgnoreChanges = []string{"**/*.md"}
+const defaultIgnoreChanges = "**/*.md"
 
 // Config is strata.yaml. The zero value, after applyDefaults, is the
 // configuration of a repo without the file.
@@ -234,7 +233,7 @@ func (c *Config) IgnoreChangesFor(dir string) []string {
 	if s := c.Stack(dir); s != nil && s.IgnoreChanges != nil {
 		return s.IgnoreChanges
 	}
-	return DefaultIgnoreChanges
+	return []string{defaultIgnoreChanges}
 }
 
 // RequirementsFor returns the apply requirements of the stack at dir.
@@ -261,19 +260,6 @@ func sameStackEntry(a, b *StackConfig) bool {
 	x, y := *a, *b
 	x.Line, y.Line = 0, 0
 	return reflect.DeepEqual(x, y)
-}
-
-// RenderS3Key expands the backend.s3 key template for a stack.
-func RenderS3Key(tmpl, dir, workspace string) (string, error) {
-	t, err := template.New("key").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, struct{ Dir, Workspace string }{dir, workspace}); err != nil {
-		return "", fmt.Errorf("backend.s3.key: %w", err)
-	}
-	return b.String(), nil
 }
 
 func checkRequirements(reqs []string) error {
