@@ -16,7 +16,7 @@ import (
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
 	"github.com/strata-iac/strata/runner/store"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 // BenchmarkWebhookIntake measures the webhook endpoint on loopback: secret

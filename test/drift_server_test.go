@@ -22,7 +22,7 @@ import (
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
 	"github.com/strata-iac/strata/runner/store"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 // syncBuffer is a log sink shared by goroutines.

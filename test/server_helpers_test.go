@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/internal/gittest"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 const webhookSecret = "e2e-webhook-secret"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/strata-iac/strata/internal/awsconfig"
 	"github.com/strata-iac/strata/internal/motoserver"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 const flowLogs = `resource "terraform_data" "flow_logs" { input = "on" }`

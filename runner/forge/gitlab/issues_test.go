@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/strata-iac/strata/runner/forge"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 const driftMarker = "<!-- strata:drift -->"

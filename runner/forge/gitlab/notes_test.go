@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/strata-iac/strata/runner/forge"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 const marker = "<!-- strata:plan-comment -->"

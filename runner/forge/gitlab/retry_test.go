@@ -12,7 +12,7 @@ import (
 
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 func TestRetryOn5xx(t *testing.T) {

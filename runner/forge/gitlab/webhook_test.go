@@ -13,7 +13,7 @@ import (
 
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 // hookRequest is a webhook delivery with the right secret.
