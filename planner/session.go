@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/policy"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -104,8 +105,18 @@ type Target struct {
 	Reasons map[string][]string
 }
 
-// Select resolves a selection against the repository.
+// Select resolves a selection against the repository. Its errors are
+// about what was asked for (an unknown ref, a broken strata.yaml, a
+// directory that is not a stack): permanent, in package fault's terms.
 func (s *Session) Select(ctx context.Context, sel Selection) (*Target, error) {
+	t, err := s.selectTarget(ctx, sel)
+	if err != nil {
+		return nil, fault.Permanent(err)
+	}
+	return t, nil
+}
+
+func (s *Session) selectTarget(ctx context.Context, sel Selection) (*Target, error) {
 	if sel.Head == "" {
 		sel.Head = "HEAD"
 	}
@@ -172,7 +183,7 @@ func (s *Session) Plan(ctx context.Context, sel Selection) (Summary, error) {
 // policy files judge the plans; "" means t.Commit.
 func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, policyRef string) (Summary, error) {
 	sum := Summary{
-		Operation: "plan", Base: t.Base, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
+		Operation: OpPlan, Base: t.Base, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
 		Stacks: []Result{}, Deleted: t.Deleted, Warnings: t.Warnings,
 	}
 	if len(dirs) == 0 {
@@ -293,7 +304,7 @@ func (s *Session) Apply(ctx context.Context, a Artifacts, opts ApplyOptions) (Su
 
 // ApplyPlanned applies the given saved results (read from a) at commit.
 func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.Commit, an *stacks.Analysis, planned []Result, policiesApproved bool) (Summary, error) {
-	sum := Summary{Operation: "apply", Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
+	sum := Summary{Operation: OpApply, Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
 	order := map[string]int{}
 	for i, st := range an.Stacks {
 		order[st.Dir] = i

@@ -90,10 +90,29 @@ type DriftConfig struct {
 	Schedule string `yaml:"schedule"`
 }
 
+// ConfigError is a strata.yaml that cannot be used. Its message names
+// strata.yaml:LINE and the key. It is permanent: retrying cannot help,
+// the file must change.
+type ConfigError struct{ err error }
+
+func (e *ConfigError) Error() string { return e.err.Error() }
+
+// Permanent reports that retrying cannot fix the error (package
+// internal/fault reads it).
+func (e *ConfigError) Permanent() bool { return true }
+
 // ParseConfig reads and validates strata.yaml. name is used in messages
 // (usually "strata.yaml"). Checks that need the repository, such as "this
-// stack directory exists", happen in Discover.
+// stack directory exists", happen in Discover. Errors are *ConfigError.
 func ParseConfig(name string, data []byte) (*Config, error) {
+	cfg, err := parseConfig(name, data)
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	return cfg, nil
+}
+
+func parseConfig(name string, data []byte) (*Config, error) {
 	cfg := &Config{}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

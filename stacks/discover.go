@@ -191,7 +191,7 @@ func (a *Analysis) findStacks() error {
 	for i := range cfg.Stacks {
 		s := &cfg.Stacks[i]
 		if !a.snap.isDir(s.Dir) {
-			return fmt.Errorf("%s:%d: stacks[%d].dir: %s does not exist in commit %s", ConfigFile, s.Line, i, s.Dir, short(a.snap.commit.Hash))
+			return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].dir: %s does not exist in commit %s", ConfigFile, s.Line, i, s.Dir, short(a.snap.commit.Hash))}
 		}
 		if _, ok := a.snap.dirs[s.Dir]; !ok {
 			a.warnf("%s:%d: stack %s holds no .tf or .tf.json file", ConfigFile, s.Line, s.Dir)
@@ -202,7 +202,7 @@ func (a *Analysis) findStacks() error {
 		s := &cfg.Stacks[i]
 		for _, dep := range s.DependsOn {
 			if !isStack[dep] {
-				return fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))
+				return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))}
 			}
 		}
 	}
@@ -326,7 +326,7 @@ func topoSort(dirs []string, deps map[string][]string) ([]string, error) {
 		}
 	}
 	if len(order) < len(dirs) {
-		return nil, fmt.Errorf("%s: depends_on forms a cycle: %s", ConfigFile, strings.Join(findCycle(dirs, deps), " -> "))
+		return nil, &ConfigError{fmt.Errorf("%s: depends_on forms a cycle: %s", ConfigFile, strings.Join(findCycle(dirs, deps), " -> "))}
 	}
 	return order, nil
 }

@@ -164,7 +164,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 			if err := printTable(cmd.OutOrStdout(), summary); err != nil {
 				return err
 			}
-			if failed := failedStacks(summary); len(failed) > 0 {
+			if failed := summary.Failed(); len(failed) > 0 {
 				return withCode(exitError, fmt.Errorf("%d of %d stacks not applied: %s", len(failed), len(summary.Stacks), strings.Join(failed, ", ")))
 			}
 			return nil
@@ -193,26 +193,13 @@ func applyHint(out string) string {
 
 // planExit maps a plan to the exit status of -detailed-exitcode.
 func planExit(s planner.Summary) error {
-	if failed := failedStacks(s); len(failed) > 0 {
+	if failed := s.Failed(); len(failed) > 0 {
 		return withCode(exitError, fmt.Errorf("%d of %d stacks failed: %s", len(failed), len(s.Stacks), strings.Join(failed, ", ")))
 	}
-	for _, r := range s.Stacks {
-		if r.Status == planner.StatusChanges {
-			return withCode(exitChanges, nil)
-		}
+	if s.HasChanges() {
+		return withCode(exitChanges, nil)
 	}
 	return nil
-}
-
-func failedStacks(s planner.Summary) []string {
-	var failed []string
-	for _, r := range s.Stacks {
-		switch r.Status {
-		case planner.StatusError, planner.StatusRefused, planner.StatusSkipped:
-			failed = append(failed, r.Dir)
-		}
-	}
-	return failed
 }
 
 func printSummary(w io.Writer, format string, s planner.Summary, comment string) error {

@@ -15,7 +15,7 @@ import (
 // destroyWarning lists every resource destroyed or replaced, stack by
 // stack, or as many as budget b allows with the rest counted.
 func (c *commenter) destroyWarning(b budget) (block, bool) {
-	if c.op == "drift" {
+	if c.op == planner.OpDrift {
 		return block{}, false
 	}
 	type doom struct {
@@ -24,7 +24,7 @@ func (c *commenter) destroyWarning(b budget) (block, bool) {
 	// A plan's warning is about what applying it would do; an apply's,
 	// about what it did.
 	want := planner.StatusChanges
-	if c.op == "apply" {
+	if c.op == planner.OpApply {
 		want = planner.StatusApplied
 	}
 	var dooms []doom
@@ -56,7 +56,7 @@ func (c *commenter) destroyWarning(b budget) (block, bool) {
 	}
 	verbs := [2]string{"destroys", "replaces"}
 	title := "Applying these plans "
-	if c.op == "apply" {
+	if c.op == planner.OpApply {
 		verbs = [2]string{"destroyed", "replaced"}
 		title = "This apply "
 	}
@@ -161,7 +161,7 @@ func (c *commenter) problems(b budget) (block, bool) {
 	}
 	var title string
 	switch {
-	case c.op == "apply" && counts[planner.StatusError] < len(idx):
+	case c.op == planner.OpApply && counts[planner.StatusError] < len(idx):
 		var parts []string
 		for _, st := range []struct {
 			status planner.Status
@@ -172,9 +172,9 @@ func (c *commenter) problems(b budget) (block, bool) {
 			}
 		}
 		title = plural(len(idx), "stack was", "stacks were") + " not applied: " + strings.Join(parts, ", ") + "."
-	case c.op == "apply":
+	case c.op == planner.OpApply:
 		title = plural(len(idx), "stack", "stacks") + " failed to apply."
-	case c.op == "drift":
+	case c.op == planner.OpDrift:
 		title = plural(len(idx), "stack", "stacks") + " could not be checked for drift."
 	default:
 		title = plural(len(idx), "stack", "stacks") + " failed to plan."

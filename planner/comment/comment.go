@@ -104,7 +104,7 @@ func normalizeMarker(marker string) string {
 type commenter struct {
 	s      planner.Summary
 	opt    Options
-	op     string
+	op     planner.Operation
 	marker string
 	title  string
 	kinds  []kind
@@ -129,11 +129,11 @@ type commenter struct {
 func newCommenter(s planner.Summary, opt Options) *commenter {
 	c := &commenter{s: s, opt: opt, op: s.Operation, marker: normalizeMarker(opt.Marker)}
 	if c.op == "" {
-		c.op = "plan"
+		c.op = planner.OpPlan
 	}
 	c.title = clip(oneLine(opt.Title), maxName)
 	if c.title == "" {
-		c.title = "strata " + escapeText(c.op)
+		c.title = "strata " + escapeText(string(c.op))
 	}
 	c.kinds = make([]kind, len(s.Stacks))
 	c.plans = make([][]string, len(s.Stacks))

@@ -35,7 +35,7 @@ func capturedPlan(t testing.TB, name string) string {
 	return string(b)
 }
 
-func summary(op string, stacks ...planner.Result) planner.Summary {
+func summary(op planner.Operation, stacks ...planner.Result) planner.Summary {
 	return planner.Summary{Operation: op, Base: fixtureBase, Commit: fixtureCommit, CreatedAt: fixtureTime, Stacks: stacks}
 }
 
@@ -116,17 +116,17 @@ func failedStack() planner.Result {
 	r := stack("live/prod/replica", planner.StatusError, 3.1)
 	r.Error = "terraform plan: exit status 1"
 	r.Diagnostics = []planner.Diagnostic{{
-		Severity:        "error",
-		Summary: "Reference to undeclared resource",
-		Detail:          `A managed resource "terraform_data" "primary" has not been declared in the root module.`,
-		Range:           "main.tf:3",
+		Severity: "error",
+		Summary:  "Reference to undeclared resource",
+		Detail:   `A managed resource "terraform_data" "primary" has not been declared in the root module.`,
+		Range:    "main.tf:3",
 	}}
 	return r
 }
 
 var undeclaredVariable = planner.Diagnostic{
-	Severity:        "warning",
-	Summary: "Value for undeclared variable",
+	Severity: "warning",
+	Summary:  "Value for undeclared variable",
 	Detail: `The root module does not declare a variable named "region" but a value was found in file "prod.tfvars". ` +
 		`If you meant to use this value, add a "variable" block to the configuration.` + "\n\n" +
 		`To silence these warnings, use TF_VAR_... environment variables to provide certain "global" settings ` +

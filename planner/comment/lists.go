@@ -112,12 +112,12 @@ func (c *commenter) nextStep() string {
 	}
 	problem := slices.ContainsFunc(c.kinds, kind.problem)
 	switch c.op {
-	case "apply":
+	case planner.OpApply:
 		if problem {
 			return "**Next:** Fix what failed, then comment `strata plan` to plan again."
 		}
 		return "**Next:** Nothing: every plan is applied."
-	case "drift":
+	case planner.OpDrift:
 		if has(rankChanged) {
 			return "**Next:** Bring the drifted stacks back in line: apply the default branch again, or change the code to match."
 		}

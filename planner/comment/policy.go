@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/policy"
 )
 
@@ -137,7 +138,7 @@ func (c *commenter) policyFailures(b budget) (block, bool) {
 		return block{}, false
 	}
 	title := "**Policy checks fail for " + plural(policyStacks(c.polFails), "stack", "stacks") + ".**"
-	if c.op == "plan" {
+	if c.op == planner.OpPlan {
 		hint := strings.TrimSpace(c.opt.PolicyHint)
 		if hint == "" {
 			hint = DefaultPolicyHint

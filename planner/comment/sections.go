@@ -35,7 +35,7 @@ func (k kind) problem() bool {
 func (c *commenter) kindOf(r planner.Result) kind {
 	switch r.Status {
 	case planner.StatusChanges:
-		if c.op == "drift" {
+		if c.op == planner.OpDrift {
 			return kind{icon: "🌀", label: "drifted", phrase: "drifted", counts: true}
 		}
 		return kind{icon: "📝", label: "changes", phrase: "with changes", counts: true}
@@ -44,7 +44,7 @@ func (c *commenter) kindOf(r planner.Result) kind {
 	case planner.StatusNoChanges:
 		// Session.Drift puts its verdict in Status: an in-sync stack may
 		// still list objects Terraform saw change, which nothing follows.
-		if c.op == "drift" {
+		if c.op == planner.OpDrift {
 			return kind{icon: "✅", label: "in sync", phrase: "in sync", rank: rankUnchanged, counts: true}
 		}
 		return kind{icon: "✅", label: "no changes", phrase: "unchanged", rank: rankUnchanged, counts: true}
@@ -325,7 +325,7 @@ func (c *commenter) section(i int, b budget) string {
 		words = escapeHTML(countsWords(r, r.Status == planner.StatusApplied))
 	}
 	switch {
-	case words != "" && r.Status == planner.StatusChanges && c.op != "drift":
+	case words != "" && r.Status == planner.StatusChanges && c.op != planner.OpDrift:
 		summary += words
 	case words != "":
 		summary += k.label + ": " + words
@@ -352,7 +352,7 @@ func (c *commenter) section(i int, b budget) string {
 	}
 	if len(c.plans[i]) > 0 && (r.Status != planner.StatusNoChanges || len(r.Drift) > 0) {
 		what := "plan"
-		if r.Status == planner.StatusApplied || (c.op == "apply" && r.Status == planner.StatusError) {
+		if r.Status == planner.StatusApplied || (c.op == planner.OpApply && r.Status == planner.StatusError) {
 			what = "log"
 		}
 		parts = append(parts, codeBlock("diff", cutLines(c.plans[i], b.text, what), ""))

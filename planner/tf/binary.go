@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hc-install/fs"
 	"github.com/hashicorp/hc-install/product"
 	"github.com/hashicorp/hc-install/releases"
+
+	"github.com/strata-iac/strata/internal/fault"
 )
 
 // Binary is the terraform (or tofu) executable strata runs.
@@ -92,6 +94,10 @@ func DefaultCacheDir() (string, error) {
 // only, unless NoDownload) the newest matching release, installed with
 // hc-install into CacheDir. When none fits the error names the binary found,
 // its version and the constraint it breaks.
+//
+// Errors are permanent (package fault) when only a change of the
+// constraints or of the machine can help, and transient when a download
+// failed.
 func FindBinary(ctx context.Context, opts BinaryOptions) (*Binary, error) {
 	name, exact := opts.Name, ""
 	switch {
@@ -100,11 +106,11 @@ func FindBinary(ctx context.Context, opts BinaryOptions) (*Binary, error) {
 	case filepath.IsAbs(name):
 		exact, name = name, filepath.Base(name)
 	case name != "terraform" && name != "tofu":
-		return nil, fmt.Errorf("terraform.binary %q: want terraform, tofu or an absolute path", name)
+		return nil, fault.Permanent(fmt.Errorf("terraform.binary %q: want terraform, tofu or an absolute path", name))
 	}
 	cons, all, err := parseConstraints(opts.Constraints)
 	if err != nil {
-		return nil, err
+		return nil, fault.Permanent(err)
 	}
 	env := Environ(environ(opts.Environ))
 	prod := product.Product{
@@ -136,13 +142,13 @@ func FindBinary(ctx context.Context, opts BinaryOptions) (*Binary, error) {
 	why := mismatch(ctx, prod, cons)
 	switch {
 	case name != "terraform":
-		return nil, fmt.Errorf("%s; strata downloads terraform releases only", why)
+		return nil, fault.Permanent(fmt.Errorf("%s; strata downloads terraform releases only", why))
 	case opts.NoDownload:
-		return nil, fmt.Errorf("%s (downloads are disabled)", why)
+		return nil, fault.Permanent(fmt.Errorf("%s (downloads are disabled)", why))
 	}
 	b, err := install(ctx, opts, cacheDir, all, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s; downloading a matching release failed: %w", why, err)
+		return nil, fault.Transient(fmt.Errorf("%s; downloading a matching release failed: %w", why, err))
 	}
 	return b, nil
 }
