@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"os"
 	"time"
 )
 
@@ -50,7 +49,7 @@ func (s *Session) Drift(ctx context.Context, t *Target, opt DriftOptions) (Summa
 	if err != nil {
 		return sum, err
 	}
-	defer os.RemoveAll(ws.dir)
+	defer ws.close()
 	results, err := s.planIn(ctx, t, ws, t.Dirs, opt.RefreshOnly)
 	if err != nil {
 		return sum, err

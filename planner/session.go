@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -193,7 +192,7 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 	if err != nil {
 		return sum, err
 	}
-	defer os.RemoveAll(ws.dir)
+	defer ws.close()
 	if sum.Stacks, err = s.planIn(ctx, t, ws, dirs, false); err != nil {
 		return sum, err
 	}
@@ -206,7 +205,7 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 // planIn plans dirs of t in ws, at most Parallel at once, with
 // -refresh-only when refreshOnly is set.
 func (s *Session) planIn(ctx context.Context, t *Target, ws *workspace, dirs []string, refreshOnly bool) ([]Result, error) {
-	run, err := s.runner(ctx, t.Analysis, ws.root, dirs)
+	run, err := s.runner(ctx, t.Analysis, ws, dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -324,8 +323,8 @@ func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.
 		if ws, err = s.workspace(ctx, commit); err != nil {
 			return sum, err
 		}
-		defer os.RemoveAll(ws.dir)
-		if run, err = s.runner(ctx, an, ws.root, todo); err != nil {
+		defer ws.close()
+		if run, err = s.runner(ctx, an, ws, todo); err != nil {
 			return sum, err
 		}
 	}

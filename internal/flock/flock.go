@@ -79,6 +79,34 @@ func Shared(ctx context.Context, path string) (*Lock, error) {
 	return &Lock{f: f}, nil
 }
 
+// TryExclusive takes the exclusive lock of path if nobody holds it, without
+// waiting; held is false when someone does. The file must exist: an error
+// matching fs.ErrNotExist says it does not.
+func TryExclusive(path string) (l *Lock, held bool, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, false, err
+	}
+	g := gate(abs)
+	select {
+	case g <- struct{}{}:
+	default:
+		return nil, false, nil
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR, 0)
+	if err != nil {
+		<-g
+		return nil, false, err
+	}
+	ok, err := tryLock(f, true)
+	if err != nil || !ok {
+		f.Close()
+		<-g
+		return nil, false, err
+	}
+	return &Lock{f: f, gate: g}, true, nil
+}
+
 // Unlock releases the lock. Calling it again does nothing.
 func (l *Lock) Unlock() {
 	l.once.Do(func() {

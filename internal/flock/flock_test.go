@@ -137,3 +137,23 @@ func TestSharedLocksShareAndExcludeWriters(t *testing.T) {
 	}
 	w.Unlock()
 }
+
+func TestTryExclusiveDoesNotWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ws.lock")
+	if _, _, err := TryExclusive(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("TryExclusive of a missing file: %v", err)
+	}
+	l, err := Exclusive(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, held, err := TryExclusive(path); held || err != nil {
+		t.Fatalf("TryExclusive of a held lock: held %v, %v", held, err)
+	}
+	l.Unlock()
+	l, held, err := TryExclusive(path)
+	if !held || err != nil {
+		t.Fatalf("TryExclusive of a free lock: held %v, %v", held, err)
+	}
+	l.Unlock()
+}
