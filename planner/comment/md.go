@@ -207,3 +207,14 @@ func clip(s string, n int) string {
 	}
 	return s[:cut] + mark
 }
+
+// Inert renders text that a user or Terraform wrote (an error message, a
+// command) as inert markdown prose, line by line: no markup, no HTML, no
+// @mention, no block started by a line's first character.
+func Inert(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = leadSafe(escapeText(l))
+	}
+	return strings.Join(lines, "\n")
+}

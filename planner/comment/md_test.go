@@ -162,3 +162,11 @@ func TestCutLines(t *testing.T) {
 		t.Errorf("a single long line kept %d bytes", s)
 	}
 }
+
+func TestInert(t *testing.T) {
+	got := Inert("strata.yaml:3: unknown key \"x\"\n# heading\n@all <b>hi</b>\n> quote")
+	want := "strata.yaml:3: unknown key \"x\"\n\\# heading\n@\u2060all \\<b\\>hi\\</b\\>\n\\> quote"
+	if got != want {
+		t.Errorf("Inert:\n got %q\nwant %q", got, want)
+	}
+}

@@ -1,4 +1,4 @@
-package runner
+package drift
 
 import (
 	"reflect"
@@ -43,7 +43,7 @@ func TestVerdictsKeepDriftOfFailedStacks(t *testing.T) {
 		{Dir: "c", Error: "init: backend unreachable"},
 		{Dir: "d"},
 	}}
-	all, drifted, failed := verdicts(report, driftRecord{Drifted: []string{"b", "d"}})
+	all, drifted, failed := verdicts(report, scanState{Drifted: []string{"b", "d"}})
 	if !reflect.DeepEqual(all, []string{"a", "b", "c", "d"}) || !reflect.DeepEqual(drifted, []string{"a", "b"}) || !reflect.DeepEqual(failed, []string{"b", "c"}) {
 		t.Errorf("all %v, drifted %v, failed %v", all, drifted, failed)
 	}
@@ -51,7 +51,7 @@ func TestVerdictsKeepDriftOfFailedStacks(t *testing.T) {
 
 func TestDriftMessage(t *testing.T) {
 	repo := repoRecord{Forge: "gitlab", Repo: "acme/infra"}
-	at := driftRecord{Ref: "main", Commit: "0123456789abcdef"}
+	at := scanState{Ref: "main", Commit: "0123456789abcdef"}
 	for _, tc := range []struct {
 		prev, next []string
 		want       string
@@ -63,7 +63,7 @@ func TestDriftMessage(t *testing.T) {
 	} {
 		next := at
 		next.Drifted = tc.next
-		if got := driftMessage(repo, driftRecord{Drifted: tc.prev}, next); got != tc.want {
+		if got := driftMessage(repo, scanState{Drifted: tc.prev}, next); got != tc.want {
 			t.Errorf("%v → %v:\n got %s\nwant %s", tc.prev, tc.next, got, tc.want)
 		}
 	}

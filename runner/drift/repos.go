@@ -1,19 +1,21 @@
-package runner
+package drift
 
 import (
 	"context"
 	"encoding/json"
 	"path"
-	"strings"
+	"sort"
 	"time"
 
 	"github.com/strata-iac/strata/runner/forge"
+	"github.com/strata-iac/strata/runner/records"
+	"github.com/strata-iac/strata/runner/workspace"
 )
 
 // repoRecord is a repository strata has had a webhook from: what a drift
 // scan needs to fetch it. The server learns repositories only from
-// webhooks, so it keeps them in the store (repos/<forge>/<repo>.json),
-// where every replica finds them.
+// webhooks, so it keeps them in the store (records.RepoKey), where every
+// replica finds them.
 type repoRecord struct {
 	Forge         string    `json:"forge"`
 	Repo          string    `json:"repo"`
@@ -23,23 +25,24 @@ type repoRecord struct {
 	SeenAt        time.Time `json:"seen_at"`
 }
 
-// key is "forge/repo", as --repo-allowlist globs and metrics name it.
-func (r repoRecord) key() string { return r.Forge + "/" + r.Repo }
+func (r repoRecord) ref() forge.RepoRef { return forge.RepoRef{Forge: r.Forge, Path: r.Repo} }
 
-const reposPrefix = "repos/"
+func (r repoRecord) source() workspace.Repo {
+	return workspace.Repo{RepoRef: r.ref(), CloneURL: r.CloneURL}
+}
 
-// rememberRepo records the repository of an accepted event. Each process
+// Remember records the repository of an accepted event. Each process
 // writes a repository once, and again only when its clone URL or default
 // branch changes, so webhooks stay fast. A failure is logged: the next
 // event tries again.
-func (s *Server) rememberRepo(ctx context.Context, ev forge.Event) {
+func (d *Scheduler) Remember(ctx context.Context, ev forge.Event) {
 	rec := repoRecord{Forge: ev.Forge, Repo: ev.Repo, ProjectID: ev.ProjectID, CloneURL: ev.CloneURL, DefaultBranch: ev.DefaultBranch}
 	if rec.Repo == "" || rec.CloneURL == "" {
 		return
 	}
-	d := s.drift
+	key := rec.ref().String()
 	d.mu.Lock()
-	was, known := d.repos[rec.key()]
+	was, known := d.repos[key]
 	d.mu.Unlock()
 	if known && was.CloneURL == rec.CloneURL && was.DefaultBranch == rec.DefaultBranch && was.ProjectID == rec.ProjectID {
 		return
@@ -51,12 +54,12 @@ func (s *Server) rememberRepo(ctx context.Context, ev forge.Event) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := s.cfg.Store.Put(ctx, reposPrefix+rec.key()+".json", data); err != nil {
-		s.log.Error("drift: cannot record the repository", "repo", rec.key(), "err", err)
+	if _, err := d.cfg.Store.Put(ctx, records.RepoKey(rec.ref()), data); err != nil {
+		d.log.Error("drift: cannot record the repository", "repo", key, "err", err)
 		return
 	}
 	d.mu.Lock()
-	d.repos[rec.key()] = rec
+	d.repos[key] = rec
 	d.mu.Unlock()
 	if !known {
 		select {
@@ -66,30 +69,37 @@ func (s *Server) rememberRepo(ctx context.Context, ev forge.Event) {
 	}
 }
 
-// listRepos returns the repositories of the server's forge that
+// listRepos returns the repositories of the forges served that
 // --repo-allowlist admits.
-func (s *Server) listRepos(ctx context.Context) ([]repoRecord, error) {
-	keys, err := s.cfg.Store.List(ctx, reposPrefix+s.cfg.Forge.Name()+"/")
-	if err != nil {
-		return nil, err
+func (d *Scheduler) listRepos(ctx context.Context) ([]repoRecord, error) {
+	names := make([]string, 0, len(d.cfg.Forges))
+	for name := range d.cfg.Forges {
+		names = append(names, name)
 	}
+	sort.Strings(names)
 	var out []repoRecord
-	for _, k := range keys {
-		if path.Ext(k) != ".json" {
-			continue
-		}
-		data, err := s.cfg.Store.Get(ctx, k)
+	for _, name := range names {
+		keys, err := d.cfg.Store.List(ctx, records.ReposOf(name))
 		if err != nil {
-			s.log.Warn("drift: cannot read a recorded repository", "key", k, "err", err)
-			continue
+			return nil, err
 		}
-		var rec repoRecord
-		if err := json.Unmarshal(data, &rec); err != nil || rec.key() != strings.TrimSuffix(strings.TrimPrefix(k, reposPrefix), ".json") {
-			s.log.Warn("drift: ignoring a malformed repository record", "key", k, "err", err)
-			continue
-		}
-		if s.allowed(rec.key()) {
-			out = append(out, rec)
+		for _, k := range keys {
+			if path.Ext(k) != ".json" {
+				continue
+			}
+			data, err := d.cfg.Store.Get(ctx, k)
+			if err != nil {
+				d.log.Warn("drift: cannot read a recorded repository", "key", k, "err", err)
+				continue
+			}
+			var rec repoRecord
+			if err := json.Unmarshal(data, &rec); err != nil || records.RepoKey(rec.ref()) != k {
+				d.log.Warn("drift: ignoring a malformed repository record", "key", k, "err", err)
+				continue
+			}
+			if d.cfg.Allowed(rec.ref()) {
+				out = append(out, rec)
+			}
 		}
 	}
 	return out, nil

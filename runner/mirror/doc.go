@@ -1,11 +1,10 @@
 // Package mirror keeps the server's copies of repositories: one bare
 // mirror per repository, fetched (never re-cloned) before each piece of
-// work, and a throwaway workspace directory per run. Package stacks reads
-// the mirrors (stacks.OpenRepo(m.Path())) and exports commits into the
-// workspaces.
+// work. Package stacks reads the mirrors (stacks.OpenRepo(m.Path())); the
+// planner exports commits from them into throwaway workspaces of its own.
 //
-// It owns the mirror directory layout, fetching with go-git, locking, and
-// workspace directories. It must not analyse repositories (stacks does),
+// It owns the mirror directory layout, fetching with go-git and locking.
+// It must not analyse repositories (stacks does),
 // know about forges or tokens beyond the transport.AuthMethod it is given
 // (forge.Cloner makes that), or put credentials in URLs, configs, errors
 // or logs.

@@ -65,9 +65,6 @@ type Mirror struct {
 // later fetches run.
 func (m *Mirror) Path() string { return m.path }
 
-// Key is the key the mirror was fetched under.
-func (m *Mirror) Key() string { return m.key }
-
 // HasCommit reports whether the mirror holds commit sha (40 hex digits).
 func (m *Mirror) HasCommit(sha string) (bool, error) {
 	if !plumbing.IsHash(sha) {
