@@ -15,8 +15,6 @@ import (
 	"github.com/strata-iac/strata/runner/store"
 )
 
-func init() { commands = append(commands, newDriftCmd) }
-
 func newDriftCmd() *cobra.Command {
 	var f runFlags
 	var ref, out, format string

@@ -17,8 +17,6 @@ import (
 	"github.com/strata-iac/strata/runner/store"
 )
 
-func init() { commands = append(commands, newPlanCmd, newApplyCmd) }
-
 // runFlags are the flags plan and apply share.
 type runFlags struct {
 	repo     string
