@@ -90,7 +90,8 @@ func (r *Repo) ChangesBetween(ctx context.Context, base, head *object.Commit) (*
 	return cs, nil
 }
 
-// detector applies the rules of DESIGN §4 to one change set.
+// detector applies the four rules of "Which stacks a change touches"
+// (README.md) to one change set.
 type detector struct {
 	cs       *ChangeSet
 	head     *Analysis

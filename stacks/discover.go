@@ -171,9 +171,10 @@ func (a *Analysis) readCalls(ctx context.Context) error {
 	return nil
 }
 
-// findStacks applies DESIGN §4's rule: a Terraform directory is a stack
-// unless another one calls it or an ignore glob matches it; directories
-// listed in strata.yaml are stacks whatever the rule says.
+// findStacks applies the rule of "Which directories are stacks"
+// (README.md): a Terraform directory is a stack unless another one calls
+// it or an ignore glob matches it; directories listed in strata.yaml are
+// stacks whatever the rule says.
 func (a *Analysis) findStacks() error {
 	called := map[string]bool{}
 	for _, targets := range a.calls {
