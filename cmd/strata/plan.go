@@ -44,6 +44,11 @@ func (f *runFlags) session(cmd *cobra.Command) (*planner.Session, error) {
 		return nil, err
 	}
 	errOut := cmd.ErrOrStderr()
+	// What an earlier run that was killed left in the data dir goes now;
+	// workspaces other processes use are left alone.
+	if _, err := planner.SweepWorkspaces(dir); err != nil {
+		fmt.Fprintln(errOut, "strata: warning:", err)
+	}
 	return planner.OpenSession(planner.SessionOptions{
 		RepoDir:      f.repo,
 		DataDir:      dir,
