@@ -24,9 +24,13 @@ demo: build ## run strata on a throwaway copy of examples/monorepo
 bench: ## run the benchmarks and print their figures
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, no Go file over 500 lines, no tracked file over 1 MiB
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@big=$$(git ls-files -z | xargs -0 stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 {print $$2}'); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MiB (build outputs?):"; echo "$$big"; exit 1; fi
+	@long=$$(git ls-files '*.go' | xargs wc -l | awk '$$2 != "total" && $$1 > 500 {print $$2 " (" $$1 " lines)"}'); \
+	if [ -n "$$long" ]; then echo "Go files over 500 lines; split them by responsibility:"; echo "$$long"; exit 1; fi
 
 tofu: ## build OpenTofu from source through the Go module proxy into bin/tofu (~11 CPU-minutes)
 	@mkdir -p $(dir $(TOFU))

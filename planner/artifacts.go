@@ -6,9 +6,9 @@ import (
 	"fmt"
 )
 
-// Names of the files of the --out layout (DESIGN §6): summary.json and
-// comment.md at the top, and per stack <dir>/plan.tfplan, plan.json and
-// plan.txt.
+// Names of the files of the --out layout (README.md, strata plan):
+// summary.json and comment.md at the top, and per stack <dir>/plan.tfplan,
+// plan.json and plan.txt.
 const (
 	SummaryFile  = "summary.json"
 	CommentFile  = "comment.md"

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/strata-iac/strata/internal/atomicfile"
 )
 
 // Backend is the state configuration strata supplies to stacks, from the
@@ -235,7 +237,7 @@ func syncBackendFile(stackDir string, content []byte) error {
 	case err == nil && !strings.HasPrefix(string(old), backendFileHeader):
 		return fmt.Errorf("%s exists and was not written by strata; strata generates that file for stacks without a backend block, rename yours", path)
 	case content != nil:
-		return writeFileAtomic(path, content, 0o644)
+		return atomicfile.Write(path, content, 0o644)
 	case err == nil:
 		return os.Remove(path)
 	default:

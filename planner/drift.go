@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"os"
 	"time"
 )
 
@@ -18,7 +17,7 @@ type DriftOptions struct {
 }
 
 // Drift plans the stacks of t at t.Commit and judges each one. The
-// summary's Operation is "drift" and each stack's Status is the verdict:
+// summary's Operation is OpDrift and each stack's Status is the verdict:
 // StatusChanges when it drifted, StatusNoChanges when it is in sync,
 // StatusError when it could not be planned.
 //
@@ -40,7 +39,7 @@ type DriftOptions struct {
 // drift run.
 func (s *Session) Drift(ctx context.Context, t *Target, opt DriftOptions) (Summary, error) {
 	sum := Summary{
-		Operation: "drift", Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
+		Operation: OpDrift, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
 		Stacks: []Result{}, Warnings: t.Warnings,
 	}
 	if len(t.Dirs) == 0 {
@@ -50,7 +49,7 @@ func (s *Session) Drift(ctx context.Context, t *Target, opt DriftOptions) (Summa
 	if err != nil {
 		return sum, err
 	}
-	defer os.RemoveAll(ws.dir)
+	defer ws.close()
 	results, err := s.planIn(ctx, t, ws, t.Dirs, opt.RefreshOnly)
 	if err != nil {
 		return sum, err

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/strata-iac/strata/planner/tf"
 )
 
 // providerMirror builds a filesystem mirror holding a fake provider
@@ -85,7 +87,7 @@ func TestParallelInitsShareThePluginCache(t *testing.T) {
 					if !rn.installs {
 						t.Errorf("%s installs a provider but would not take the plugin cache lock", rn.job.Dir)
 					}
-					if rn.init(ctx) {
+					if rn.init(ctx, tf.InitOptions{}) {
 						rn.res.Status = StatusNoChanges
 					}
 				})
@@ -110,7 +112,7 @@ func TestBuiltinOnlyStacksSkipThePluginCacheLock(t *testing.T) {
 	cli, _ := providerMirror(t)
 	cache := t.TempDir()
 	r := newTestRunner(t, Options{CLIConfig: cli, CacheDir: cache, StackTimeout: 2 * time.Second})
-	unlock, err := newFileLock(filepath.Join(cache, "plugins.lock")).lock(context.Background())
+	unlock, err := tf.PluginCache{Dir: filepath.Join(cache, "plugins")}.Lock(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package planner
 
 import (
+	"slices"
 	"time"
 
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/policy"
 )
 
@@ -76,13 +78,7 @@ type ResourceChange struct {
 }
 
 // Diagnostic is an error or warning Terraform reported.
-type Diagnostic struct {
-	Severity string `json:"severity"` // "error" or "warning"
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-	// Range is "file:line" relative to the stack, when Terraform gave one.
-	Range string `json:"range,omitempty"`
-}
+type Diagnostic = tf.Diagnostic
 
 // Timings are the wall-clock seconds of each phase of a run.
 type Timings struct {
@@ -136,11 +132,27 @@ type Result struct {
 	Log string `json:"-"`
 }
 
+// Operation is what a run does.
+type Operation string
+
+// Operations.
+const (
+	OpPlan  Operation = "plan"
+	OpApply Operation = "apply"
+	// OpDrift is a plan judged for drift (Session.Drift).
+	OpDrift Operation = "drift"
+)
+
+// Failed reports whether a stack with this status did not succeed: it
+// failed, or its apply was refused or skipped.
+func (s Status) Failed() bool {
+	return s == StatusError || s == StatusRefused || s == StatusSkipped
+}
+
 // Summary is one run over many stacks: what summary.json holds and what the
 // comment renders.
 type Summary struct {
-	// Operation is "plan", "apply" or "drift".
-	Operation string `json:"operation"`
+	Operation Operation `json:"operation"`
 	// Base is the merge base the change set was computed from, if any.
 	Base string `json:"base,omitempty"`
 	// Commit is the head commit planned.
@@ -150,4 +162,27 @@ type Summary struct {
 	// Deleted lists stacks removed by the change; they are never planned.
 	Deleted  []string `json:"deleted,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Failed lists the stacks of the run that did not succeed, in order.
+func (s Summary) Failed() []string {
+	var out []string
+	for _, r := range s.Stacks {
+		if r.Status.Failed() {
+			out = append(out, r.Dir)
+		}
+	}
+	return out
+}
+
+// HasChanges reports whether any stack has changes to apply (for a drift
+// run: drifted).
+func (s Summary) HasChanges() bool {
+	return slices.ContainsFunc(s.Stacks, func(r Result) bool { return r.Status == StatusChanges })
+}
+
+// HasLocked reports whether any stack was left out because another merge
+// request holds it.
+func (s Summary) HasLocked() bool {
+	return slices.ContainsFunc(s.Stacks, func(r Result) bool { return r.Status == StatusLocked })
 }

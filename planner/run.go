@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-version"
+	"github.com/strata-iac/strata/planner/tf"
 )
 
 // Plan plans one stack: terraform init (backend configured, plugin cache
@@ -25,7 +25,7 @@ import (
 // text and its checksum, or Terraform's own diagnostics when it failed.
 func (r *Runner) Plan(ctx context.Context, job Job) Result {
 	return r.do(ctx, job, "plan", func(ctx context.Context, rn *run) {
-		if !rn.prepare() || !rn.init(ctx) || !rn.selectWorkspace(ctx) {
+		if !rn.prepare() || !rn.init(ctx, tf.InitOptions{}) || !rn.selectWorkspace(ctx) {
 			return
 		}
 		rn.plan(ctx)
@@ -56,12 +56,8 @@ func (r *Runner) Apply(ctx context.Context, job Job, planFile []byte, wantSHA256
 			rn.fail("apply", err)
 			return
 		}
-		var initArgs []string
-		if rn.atLeast("1.1.0") {
-			// Install exactly the providers the plan was made with.
-			initArgs = append(initArgs, "-lockfile=readonly")
-		}
-		if !rn.init(ctx, initArgs...) || !rn.selectWorkspace(ctx) {
+		// Install exactly the providers the plan was made with.
+		if !rn.init(ctx, tf.InitOptions{ReadonlyLockfile: true}) || !rn.selectWorkspace(ctx) {
 			return
 		}
 		if err := os.WriteFile(rn.planPath, planFile, 0o600); err != nil {
@@ -80,7 +76,7 @@ type run struct {
 	r        *Runner
 	job      Job
 	res      *Result
-	tf       tfCmd
+	tf       *tf.Terraform
 	stackDir string
 	scratch  string
 	planPath string
@@ -186,50 +182,34 @@ func (rn *run) setup() error {
 	}
 	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
 	rn.installs = installsProviders(rn.stackDir)
-	rn.tf = tfCmd{
-		bin:   rn.r.bin.Path,
-		dir:   rn.stackDir,
-		env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
-		grace: rn.r.grace,
-	}
+	rn.tf = tf.New(rn.r.bin, tf.Options{
+		Dir:   rn.stackDir,
+		Env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
+		Grace: rn.r.grace,
+		Log:   &rn.log,
+	})
 	return nil
-}
-
-// exec runs one terraform command and logs it.
-func (rn *run) exec(ctx context.Context, args ...string) (tfOut, error) {
-	out, err := rn.tf.run(ctx, args...)
-	fmt.Fprintf(&rn.log, "$ %s %s\n", rn.r.bin.Name, strings.Join(args, " "))
-	if args[0] == "show" && slices.Contains(args, "-json") {
-		fmt.Fprintf(&rn.log, "(%d bytes of plan JSON)\n", len(out.stdout))
-	} else {
-		rn.log.Write(out.stdout)
-	}
-	rn.log.Write(out.stderr)
-	if out.code > 0 {
-		fmt.Fprintf(&rn.log, "(exit status %d)\n", out.code)
-	}
-	return out, err
 }
 
 // check records a command's diagnostics and reports whether it succeeded
 // (exit code 0, or one of ok). On failure the result is an error.
-func (rn *run) check(phase string, out tfOut, err error, ok ...int) bool {
-	_, warnings := splitDiagnostics(strings.ReplaceAll(string(out.stdout), "Terraform has been successfully initialized!", ""))
-	_, errs := splitDiagnostics(string(out.stderr))
+func (rn *run) check(phase string, out tf.Output, err error, ok ...int) bool {
+	_, warnings := tf.SplitDiagnostics(strings.ReplaceAll(string(out.Stdout), "Terraform has been successfully initialized!", ""))
+	_, errs := tf.SplitDiagnostics(string(out.Stderr))
 	rn.res.Diagnostics = append(rn.res.Diagnostics, append(errs, warnings...)...)
-	if err == nil && (out.code == 0 || slices.Contains(ok, out.code)) {
+	if err == nil && (out.Code == 0 || slices.Contains(ok, out.Code)) {
 		return true
 	}
 	if err != nil {
 		rn.fail(phase, err)
 		return false
 	}
-	msg := errorLine(errs)
+	msg := tf.ErrorLine(errs)
 	if msg == "" {
-		msg = lastLine(string(out.stderr))
+		msg = lastLine(string(out.Stderr))
 	}
 	if msg == "" {
-		msg = fmt.Sprintf("terraform %s exited with status %d", phase, out.code)
+		msg = fmt.Sprintf("terraform %s exited with status %d", phase, out.Code)
 	}
 	rn.res.Status = StatusError
 	rn.res.Error = phase + ": " + msg
@@ -252,23 +232,19 @@ func (rn *run) fail(phase string, err error) {
 
 // init runs terraform init, holding the plugin cache lock when it may
 // install providers.
-func (rn *run) init(ctx context.Context, extra ...string) bool {
+func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 	start := time.Now()
 	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
-	args := []string{"init", "-input=false", "-no-color"}
-	if rn.backendConfig != "" {
-		args = append(args, "-backend-config="+rn.backendConfig)
-	}
-	args = append(args, extra...)
+	opts.BackendConfig = rn.backendConfig
 	if rn.installs {
-		unlock, err := rn.r.pluginLock.lock(ctx)
+		unlock, err := rn.r.plugins.Lock(ctx)
 		if err != nil {
-			rn.fail("init", err)
+			rn.fail("init", fmt.Errorf("plugin cache lock: %w", err))
 			return false
 		}
 		defer unlock()
 	}
-	out, err := rn.exec(ctx, args...)
+	out, err := rn.tf.Init(ctx, opts)
 	return rn.check("init", out, err)
 }
 
@@ -280,14 +256,7 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 	}
 	start := time.Now()
 	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
-	if rn.atLeast("1.4.0") {
-		out, err := rn.exec(ctx, "workspace", "select", "-or-create=true", "-no-color", ws)
-		return rn.check("workspace", out, err)
-	}
-	if out, err := rn.exec(ctx, "workspace", "select", "-no-color", ws); err == nil && out.code == 0 {
-		return true
-	}
-	out, err := rn.exec(ctx, "workspace", "new", "-no-color", ws)
+	out, err := rn.tf.WorkspaceSelect(ctx, ws)
 	return rn.check("workspace", out, err)
 }
 
@@ -299,15 +268,10 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 // a second or more per stack with real providers.
 func (rn *run) plan(ctx context.Context) {
 	start := time.Now()
-	args := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode",
-		"-lock-timeout=" + rn.r.lockTimeout.String(), "-out=" + rn.planPath}
-	if rn.job.RefreshOnly {
-		args = append(args, "-refresh-only")
-	}
-	out, err := rn.exec(ctx, args...)
+	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly})
 	rn.res.Timings.Plan = time.Since(start).Seconds()
-	rest, _ := splitDiagnostics(string(out.stdout))
-	rn.res.PlanText = planText(rest)
+	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
+	rn.res.PlanText = tf.PlanText(rest)
 	if !rn.check("plan", out, err, 2) {
 		return
 	}
@@ -323,7 +287,7 @@ func (rn *run) plan(ctx context.Context) {
 		return
 	}
 	rn.res.Status = StatusNoChanges
-	if out.code == 2 {
+	if out.Code == 2 {
 		rn.res.Status = StatusChanges
 	}
 }
@@ -331,17 +295,17 @@ func (rn *run) plan(ctx context.Context) {
 // show reads the plan file as JSON and summarises it.
 func (rn *run) show(ctx context.Context) bool {
 	start := time.Now()
-	out, err := rn.exec(ctx, "show", "-json", "-no-color", rn.planPath)
+	out, err := rn.tf.ShowPlanJSON(ctx, rn.planPath)
 	rn.res.Timings.Show = time.Since(start).Seconds()
 	if !rn.check("show", out, err) {
 		return false
 	}
-	p, err := parsePlanJSON(out.stdout)
+	p, err := parsePlanJSON(out.Stdout)
 	if err != nil {
 		rn.fail("show", err)
 		return false
 	}
-	rn.res.PlanJSON = out.stdout
+	rn.res.PlanJSON = out.Stdout
 	rn.res.Counts, rn.res.Changes, rn.res.Drift = summarize(p)
 	return true
 }
@@ -349,10 +313,9 @@ func (rn *run) show(ctx context.Context) bool {
 // apply applies the plan file.
 func (rn *run) apply(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.exec(ctx, "apply", "-input=false", "-no-color",
-		"-lock-timeout="+rn.r.lockTimeout.String(), rn.planPath)
+	out, err := rn.tf.Apply(ctx, tf.ApplyOptions{PlanFile: rn.planPath, LockTimeout: rn.r.lockTimeout})
 	rn.res.Timings.Apply = time.Since(start).Seconds()
-	rest, _ := splitDiagnostics(string(out.stdout))
+	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
 	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
 	if !rn.check("apply", out, err) {
 		for _, d := range rn.res.Diagnostics {
@@ -389,16 +352,6 @@ func (rn *run) restoreLockFile(planFile []byte) error {
 		return os.WriteFile(filepath.Join(rn.stackDir, ".terraform.lock.hcl"), data, 0o644)
 	}
 	return nil
-}
-
-// atLeast reports whether the binary is terraform v or newer; OpenTofu
-// forked from 1.6 and has everything strata gates on.
-func (rn *run) atLeast(v string) bool {
-	if rn.r.bin.Name == "tofu" {
-		return true
-	}
-	have := rn.r.bin.version()
-	return have != nil && have.GreaterThanOrEqual(version.Must(version.NewVersion(v)))
 }
 
 // lastLine returns the last non-blank line of s.

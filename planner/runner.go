@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/strata-iac/strata/planner/tf"
 )
 
 // Job is one stack to plan or apply.
@@ -36,10 +38,10 @@ type Job struct {
 
 // Options configures a Runner. Only Binary is required.
 type Options struct {
-	// Binary is what runs (see FindBinary).
-	Binary *Binary
+	// Binary is what runs (see tf.FindBinary).
+	Binary *tf.Binary
 	// CacheDir holds the provider plugin cache, its lock and strata's
-	// terraform CLI config; default DefaultCacheDir().
+	// terraform CLI config; default tf.DefaultCacheDir().
 	CacheDir string
 	// Parallel bounds how many stacks PlanAll runs at once; default
 	// runtime.NumCPU().
@@ -68,9 +70,9 @@ type Options struct {
 
 // Runner runs terraform for stacks. It is safe for concurrent use.
 type Runner struct {
-	bin          *Binary
+	bin          *tf.Binary
 	env          []string
-	pluginLock   *fileLock
+	plugins      tf.PluginCache
 	parallel     int
 	stackTimeout time.Duration
 	lockTimeout  time.Duration
@@ -87,7 +89,7 @@ func NewRunner(opts Options) (*Runner, error) {
 	cacheDir := opts.CacheDir
 	if cacheDir == "" {
 		var err error
-		if cacheDir, err = DefaultCacheDir(); err != nil {
+		if cacheDir, err = tf.DefaultCacheDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -99,14 +101,14 @@ func NewRunner(opts Options) (*Runner, error) {
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
 		return nil, fmt.Errorf("plugin cache: %w", err)
 	}
-	cli, err := writeCLIConfig(cacheDir, plugins, opts.CLIConfig)
+	cli, err := tf.WriteCLIConfig(cacheDir, plugins, opts.CLIConfig)
 	if err != nil {
 		return nil, err
 	}
 	r := &Runner{
 		bin:          opts.Binary,
-		env:          childEnv(environ(opts.Environ), "TF_CLI_CONFIG_FILE="+cli),
-		pluginLock:   newFileLock(filepath.Join(cacheDir, "plugins.lock")),
+		env:          tf.Environ(environ(opts.Environ), "TF_CLI_CONFIG_FILE="+cli),
+		plugins:      tf.PluginCache{Dir: plugins},
 		parallel:     opts.Parallel,
 		stackTimeout: opts.StackTimeout,
 		lockTimeout:  opts.LockTimeout,
@@ -145,4 +147,12 @@ func (r *Runner) PlanAll(ctx context.Context, jobs []Job) []Result {
 	}
 	_ = g.Wait()
 	return results
+}
+
+// environ is env, or the process's environment when env is nil.
+func environ(env []string) []string {
+	if env == nil {
+		return os.Environ()
+	}
+	return env
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/policy"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -104,8 +104,18 @@ type Target struct {
 	Reasons map[string][]string
 }
 
-// Select resolves a selection against the repository.
+// Select resolves a selection against the repository. Its errors are
+// about what was asked for (an unknown ref, a broken strata.yaml, a
+// directory that is not a stack): permanent, in package fault's terms.
 func (s *Session) Select(ctx context.Context, sel Selection) (*Target, error) {
+	t, err := s.selectTarget(ctx, sel)
+	if err != nil {
+		return nil, fault.Permanent(err)
+	}
+	return t, nil
+}
+
+func (s *Session) selectTarget(ctx context.Context, sel Selection) (*Target, error) {
 	if sel.Head == "" {
 		sel.Head = "HEAD"
 	}
@@ -172,7 +182,7 @@ func (s *Session) Plan(ctx context.Context, sel Selection) (Summary, error) {
 // policy files judge the plans; "" means t.Commit.
 func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, policyRef string) (Summary, error) {
 	sum := Summary{
-		Operation: "plan", Base: t.Base, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
+		Operation: OpPlan, Base: t.Base, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
 		Stacks: []Result{}, Deleted: t.Deleted, Warnings: t.Warnings,
 	}
 	if len(dirs) == 0 {
@@ -182,7 +192,7 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 	if err != nil {
 		return sum, err
 	}
-	defer os.RemoveAll(ws.dir)
+	defer ws.close()
 	if sum.Stacks, err = s.planIn(ctx, t, ws, dirs, false); err != nil {
 		return sum, err
 	}
@@ -195,7 +205,7 @@ func (s *Session) PlanTarget(ctx context.Context, t *Target, dirs []string, poli
 // planIn plans dirs of t in ws, at most Parallel at once, with
 // -refresh-only when refreshOnly is set.
 func (s *Session) planIn(ctx context.Context, t *Target, ws *workspace, dirs []string, refreshOnly bool) ([]Result, error) {
-	run, err := s.runner(ctx, t.Analysis, ws.root, dirs)
+	run, err := s.runner(ctx, t.Analysis, ws, dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +303,7 @@ func (s *Session) Apply(ctx context.Context, a Artifacts, opts ApplyOptions) (Su
 
 // ApplyPlanned applies the given saved results (read from a) at commit.
 func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.Commit, an *stacks.Analysis, planned []Result, policiesApproved bool) (Summary, error) {
-	sum := Summary{Operation: "apply", Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
+	sum := Summary{Operation: OpApply, Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
 	order := map[string]int{}
 	for i, st := range an.Stacks {
 		order[st.Dir] = i
@@ -313,8 +323,8 @@ func (s *Session) ApplyPlanned(ctx context.Context, a Artifacts, commit *object.
 		if ws, err = s.workspace(ctx, commit); err != nil {
 			return sum, err
 		}
-		defer os.RemoveAll(ws.dir)
-		if run, err = s.runner(ctx, an, ws.root, todo); err != nil {
+		defer ws.close()
+		if run, err = s.runner(ctx, an, ws, todo); err != nil {
 			return sum, err
 		}
 	}
@@ -353,7 +363,11 @@ func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis
 		return refuse(StatusRefused, "the plan did not succeed (%s); plan again", r.Status)
 	}
 	if r.Policy != nil && r.Policy.Outcome == policy.Fail && !policiesApproved {
-		return refuse(StatusRefused, "policy checks fail (%s); fix the change, or have a policy owner approve it", plural(len(r.Policy.Failures), "failure", "failures"))
+		failures := fmt.Sprintf("%d failures", len(r.Policy.Failures))
+		if len(r.Policy.Failures) == 1 {
+			failures = "1 failure"
+		}
+		return refuse(StatusRefused, "policy checks fail (%s); fix the change, or have a policy owner approve it", failures)
 	}
 	if diff := inputsDiff(r.Inputs, an.Inputs(r.Dir)); diff != "" {
 		return refuse(StatusRefused, "inputs changed since the plan: %s; plan again", diff)

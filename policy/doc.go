@@ -1,8 +1,9 @@
-// Package policy evaluates plans against Rego policies (conftest style) and
-// decides whether the apply requirements of a merge request hold.
+// Package policy evaluates plans against Rego policies (conftest style).
 //
 // It knows nothing of forges or of how a plan was made: it takes plan JSON
-// and returns results.
+// and returns results. Whether a merge request may be applied (approvals,
+// mergeability, freshness, locks, a policy owner's approval of failing
+// policies) is decided by package runner/review, from these results.
 //
 // # Rego policies
 //

@@ -18,9 +18,6 @@ import (
 // of a Terraform plan (`terraform show -json PLANFILE`).
 var ErrNotPlan = errors.New("not a Terraform plan JSON")
 
-// Rules is the number of rule definitions the engine evaluates.
-func (e *Engine) Rules() int { return len(e.rules) }
-
 // Evaluate runs every rule against one plan JSON, the input conftest would
 // see for it. It is safe to call concurrently.
 //

@@ -3,20 +3,14 @@ package runner
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/strata-iac/strata/runner/forge/gitlab"
-	"github.com/strata-iac/strata/runner/lock"
-	"github.com/strata-iac/strata/runner/queue"
-	"github.com/strata-iac/strata/runner/store"
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 // BenchmarkWebhookIntake measures the webhook endpoint on loopback: secret
@@ -31,30 +25,8 @@ func BenchmarkWebhookIntake(b *testing.B) {
 	gl.AddMergeRequest(p.Path, fakegitlab.MergeRequest{IID: 1})
 	hook := gl.MergeRequestHook(p.Path, 1, "open", "alice")
 
-	dir := b.TempDir()
-	forge, err := gitlab.New(gitlab.Options{BaseURL: gl.URL, Token: gl.Token, WebhookSecret: "s3cret"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	q, err := queue.OpenBolt(filepath.Join(dir, "queue.db"), queue.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer q.Close()
 	ctx := context.Background()
-	locks, err := lock.Open(ctx, filepath.Join(dir, "locks.db"), lock.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, filepath.Join(dir, "store"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(Config{Forge: forge, Queue: q, Locks: locks, Store: st, DataDir: dir,
-		RepoAllowlist: []string{"gitlab/acme/**"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, q := newTestServer(b, gl)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strata-iac/strata/runner/records"
 )
 
 // metrics are the server's Prometheus series.
@@ -10,8 +12,6 @@ type metrics struct {
 	runs        *prometheus.CounterVec   // strata_runs_total{operation,result}
 	runDuration *prometheus.HistogramVec // strata_run_duration_seconds{operation}
 	locksHeld   prometheus.Gauge         // strata_locks_held
-	drifted     *prometheus.GaugeVec     // strata_stack_drifted{repo,stack}
-	lastScan    prometheus.Gauge         // strata_drift_last_scan_timestamp_seconds
 }
 
 func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics, error) {
@@ -22,7 +22,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics,
 		}, []string{"forge", "action", "result"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_runs_total",
-			Help: "Runs by operation (plan, apply, drift) and result (success, failed, refused, interrupted).",
+			Help: "Runs by operation (plan, apply, drift) and result (completed, failed, refused, interrupted).",
 		}, []string{"operation", "result"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "strata_run_duration_seconds",
@@ -33,23 +33,21 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics,
 			Name: "strata_locks_held",
 			Help: "Stack locks held, as of the last lock sweep.",
 		}),
-		drifted: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "strata_stack_drifted",
-			Help: "1 when the last drift scan found the stack drifted, else 0.",
-		}, []string{"repo", "stack"}),
-		lastScan: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "strata_drift_last_scan_timestamp_seconds",
-			Help: "When the last drift scan finished, as a Unix time.",
-		}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "strata_queue_depth",
 		Help: "Events queued or in progress.",
 	}, queueDepth)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.drifted, m.lastScan, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// runEnded counts a run that ended.
+func (m *metrics) runEnded(rec *records.Record) {
+	m.runs.WithLabelValues(string(rec.Operation), string(rec.State)).Inc()
+	m.runDuration.WithLabelValues(string(rec.Operation)).Observe(rec.EndedAt.Sub(rec.StartedAt).Seconds())
 }

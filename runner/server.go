@@ -7,26 +7,34 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/runner/drift"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/mirror"
 	"github.com/strata-iac/strata/runner/queue"
+	"github.com/strata-iac/strata/runner/records"
+	"github.com/strata-iac/strata/runner/review"
 	"github.com/strata-iac/strata/runner/store"
+	"github.com/strata-iac/strata/runner/workspace"
 )
 
-// Config wires a Server. Forge, Queue, Locks, Store and DataDir are
+// Config wires a Server. Forges, Queue, Locks, Store and DataDir are
 // required.
 type Config struct {
-	// Forge is the forge the server serves (GitLab).
-	Forge forge.Forge
-	Queue queue.Queue
-	Locks lock.Locker
+	// Forges are the forges the server serves, each at
+	// POST /events/<name>.
+	Forges []forge.Forge
+	Queue  queue.Queue
+	Locks  lock.Locker
 	// ScanLocks holds the lock of a running drift scan. It should have a
 	// lease (renewed while the scan runs), so a replica that dies mid-scan
 	// never blocks later scans; default Locks.
@@ -43,9 +51,7 @@ type Config struct {
 	// AllowForks lets the server plan merge requests from forks, running
 	// their code with the server's credentials.
 	AllowForks bool
-	// Appliers lists who may run `strata apply` (usernames, or
-	// "group:path" / "team:path" for forge groups); empty allows anyone
-	// who may comment, within the apply requirements.
+	// Appliers lists who may run `strata apply` (see review.Config).
 	Appliers []string
 	// Workers is how many events are processed at once (default 2).
 	Workers int
@@ -62,31 +68,35 @@ type Config struct {
 	StackTimeout time.Duration
 	// Environ is terraform's base environment; nil means os.Environ().
 	Environ []string
-	// Drift configures scheduled drift scans; see DriftConfig.
-	Drift  DriftConfig
+	// Drift configures scheduled drift scans.
+	Drift  drift.Settings
 	Logger *slog.Logger
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
 }
 
-// Server is strata's webhook server and its workers.
+// Server is strata's webhook server and its workers: it owns the
+// lifecycle; review and drift do the work.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	metrics *metrics
-	mirrors *mirror.Mirrors
-	reg     *prometheus.Registry
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics
+	reg       *prometheus.Registry
+	forges    map[string]forge.Forge
+	reviewers map[string]*review.Reviewer
+	drift     *drift.Scheduler
+	records   *records.Recorder
+	// handlers maps a queue item's kind to what handles it.
+	handlers map[string]func(ctx context.Context, payload []byte) error
 
 	// inflight counts runs in progress, for graceful shutdown.
 	inflight sync.WaitGroup
-	// drift is the drift scheduler's bookkeeping (drift.go).
-	drift *driftRuntime
 }
 
 // New checks cfg and builds a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Forge == nil || cfg.Queue == nil || cfg.Locks == nil || cfg.Store == nil || cfg.DataDir == "" {
-		return nil, errors.New("runner: Forge, Queue, Locks, Store and DataDir are required")
+	if len(cfg.Forges) == 0 || cfg.Queue == nil || cfg.Locks == nil || cfg.Store == nil || cfg.DataDir == "" {
+		return nil, errors.New("runner: Forges, Queue, Locks, Store and DataDir are required")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -109,25 +119,69 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{
-		cfg: cfg, log: cfg.Logger, reg: cfg.Registry,
-		mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
-	}
+	s := &Server{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, forges: map[string]forge.Forge{}, reviewers: map[string]*review.Reviewer{}}
 	m, err := newMetrics(cfg.Registry, s.queueDepth)
 	if err != nil {
 		return nil, err
 	}
 	s.metrics = m
-	if err := s.checkDrift(); err != nil {
+	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Log: cfg.Logger, Ended: m.runEnded}
+	ws := &workspace.Mirrors{
+		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
+		Cloners: map[string]forge.Cloner{}, DataDir: cfg.DataDir, StackTimeout: cfg.StackTimeout, Environ: cfg.Environ,
+	}
+	driftForges := map[string]drift.Forge{}
+	for _, f := range cfg.Forges {
+		name := f.Name()
+		if _, dup := s.forges[name]; dup {
+			return nil, fmt.Errorf("runner: forge %s given twice", name)
+		}
+		s.forges[name] = f
+		ws.Cloners[name] = f
+		driftForges[name] = f
+		rv, err := review.New(review.Config{
+			Forge: f, Locks: cfg.Locks, Store: cfg.Store, Workspaces: ws, Records: s.records,
+			AllowForks: cfg.AllowForks, Appliers: cfg.Appliers, Log: cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.reviewers[name] = rv
+	}
+	s.drift, err = drift.New(drift.Config{
+		Forges: driftForges, Locks: cfg.Locks, ScanLocks: cfg.ScanLocks, Store: cfg.Store, Queue: cfg.Queue,
+		Workspaces: ws, Records: s.records, Replica: cfg.Replica, Allowed: s.allowed,
+		Settings: cfg.Drift, Registry: cfg.Registry, Log: cfg.Logger,
+	})
+	if err != nil {
 		return nil, err
+	}
+	s.handlers = map[string]func(context.Context, []byte) error{
+		kindEvent:  s.handleEvent,
+		kindSweep:  s.handleSweep,
+		drift.Kind: s.drift.Scan,
 	}
 	return s, nil
 }
 
-// Handler serves POST /events/<forge>, GET /healthz and GET /metrics.
+// allowed reports whether --repo-allowlist admits the repository.
+func (s *Server) allowed(repo forge.RepoRef) bool {
+	key := repo.String()
+	for _, g := range s.cfg.RepoAllowlist {
+		if ok, _ := doublestar.Match(strings.TrimSpace(g), key); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler serves POST /events/<forge> for every forge, GET /healthz and
+// GET /metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /events/"+s.cfg.Forge.Name(), s.handleEvent)
+	for name, f := range s.forges {
+		mux.HandleFunc("POST /events/"+name, func(w http.ResponseWriter, r *http.Request) { s.intake(w, r, f) })
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -136,30 +190,25 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Run processes queued events until ctx ends, then lets in-flight runs
+// Run processes queued items until ctx ends, then lets in-flight runs
 // finish for ShutdownGrace before interrupting them. It also sweeps locks
-// and schedules drift scans.
+// and schedules drift scans. At start it clears what a crash left behind:
+// the runs this replica left unfinished and their workspaces.
 func (s *Server) Run(ctx context.Context) error {
 	s.recoverInterrupted(ctx)
+	if removed, err := planner.SweepWorkspaces(s.cfg.DataDir); err != nil {
+		s.log.Error("cannot sweep the workspaces left by an earlier run", "err", err)
+	} else if len(removed) > 0 {
+		s.log.Info("removed the workspaces an earlier run left", "count", len(removed))
+	}
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
 	for i := 0; i < s.cfg.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.worker(ctx, work)
-		}()
+		wg.Go(func() { s.worker(ctx, work) })
 	}
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		s.sweepLoop(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		s.driftLoop(ctx)
-	}()
+	wg.Go(func() { s.sweepLoop(ctx) })
+	wg.Go(func() { s.drift.Loop(ctx) })
 	<-ctx.Done()
 	s.log.Info("stopping: waiting for runs in flight", "grace", s.cfg.ShutdownGrace.String())
 	done := make(chan struct{})
@@ -177,44 +226,23 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// worker takes events off the queue until ctx ends; work is the context
-// runs execute in, which outlives ctx by the shutdown grace.
-func (s *Server) worker(ctx, work context.Context) {
-	for {
-		lease, err := s.cfg.Queue.Take(ctx)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, queue.ErrClosed) {
-				s.log.Error("queue: take failed", "err", err)
-				time.Sleep(time.Second)
-				continue
+// recoverInterrupted closes the runs this replica left in progress when it
+// died: their records say "interrupted" and their commit statuses fail with
+// the reason, instead of staying pending forever. The queue hands their
+// events out again, so the work itself is redone.
+func (s *Server) recoverInterrupted(ctx context.Context) {
+	for _, rec := range s.records.Interrupted(ctx) {
+		s.log.Warn("run interrupted by a restart", "run", rec.ID, "operation", string(rec.Operation), "repo", rec.Repo, "mr", rec.MR)
+		if f, ok := s.forges[rec.Forge]; ok && rec.Status != "" && rec.Commit != "" {
+			err := f.SetStatus(ctx, rec.Repo, rec.Commit, forge.Status{
+				Name: rec.Status, State: forge.StatusFailed,
+				Description: "interrupted: the strata server restarted; the run will be retried",
+			})
+			if err != nil {
+				s.log.Error("cannot set commit status", "repo", rec.Repo, "commit", rec.Commit, "status", rec.Status, "err", err)
 			}
-			return
 		}
-		s.inflight.Add(1)
-		err = s.handle(work, lease.Item)
-		s.settle(lease, err, work)
-		s.inflight.Done()
-	}
-}
-
-// settle acks a handled item, or puts it back for a retry when handling
-// failed for a reason that may pass (forge down, fetch failed, shutdown).
-func (s *Server) settle(lease *queue.Lease, err error, work context.Context) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err == nil {
-		if aerr := s.cfg.Queue.Ack(ctx, lease); aerr != nil {
-			s.log.Error("queue: ack failed", "item", lease.Item.ID, "err", aerr)
-		}
-		return
-	}
-	retry := time.Duration(1<<min(lease.Attempt, 6)) * 5 * time.Second
-	if work.Err() != nil {
-		retry = 0 // interrupted by shutdown: the next start takes it again
-	}
-	s.log.Warn("event will be retried", "item", lease.Item.ID, "attempt", lease.Attempt, "retry_in", retry.String(), "err", err)
-	if rerr := s.cfg.Queue.Release(ctx, lease, retry); rerr != nil {
-		s.log.Error("queue: release failed", "item", lease.Item.ID, "err", rerr)
+		s.records.Finish(ctx, rec, records.StateInterrupted, nil, nil)
 	}
 }
 

@@ -129,8 +129,8 @@ func (r *Repo) changesFrom(ctx context.Context, bases []*object.Commit, head *ob
 	return cs, nil
 }
 
-// detect applies the rules of DESIGN §4 to the changes between one merge
-// base and head.
+// detect applies the rules of "Which stacks a change touches" (README.md)
+// to the changes between one merge base and head.
 func (r *Repo) detect(ctx context.Context, base *object.Commit, ha *Analysis) (*detector, error) {
 	d := &detector{head: ha, reasons: map[string][]string{}}
 	paths, err := r.diffCommits(ctx, base, ha.snap.commit)

@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -33,9 +32,9 @@ const (
 	RequireFresh     = "fresh"
 )
 
-// DefaultIgnoreChanges is a stack's ignore_changes when strata.yaml says
+// defaultIgnoreChanges is a stack's ignore_changes when strata.yaml says
 // nothing: documentation never changes a plan.
-var DefaultIgnoreChanges = []string{"**/*.md"}
+const defaultIgnoreChanges = "**/*.md"
 
 // Config is strata.yaml. The zero value, after applyDefaults, is the
 // configuration of a repo without the file.
@@ -91,10 +90,29 @@ type DriftConfig struct {
 	Schedule string `yaml:"schedule"`
 }
 
+// ConfigError is a strata.yaml that cannot be used. Its message names
+// strata.yaml:LINE and the key. It is permanent: retrying cannot help,
+// the file must change.
+type ConfigError struct{ err error }
+
+func (e *ConfigError) Error() string { return e.err.Error() }
+
+// Permanent reports that retrying cannot fix the error (package
+// internal/fault reads it).
+func (e *ConfigError) Permanent() bool { return true }
+
 // ParseConfig reads and validates strata.yaml. name is used in messages
 // (usually "strata.yaml"). Checks that need the repository, such as "this
-// stack directory exists", happen in Discover.
+// stack directory exists", happen in Discover. Errors are *ConfigError.
 func ParseConfig(name string, data []byte) (*Config, error) {
+	cfg, err := parseConfig(name, data)
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	return cfg, nil
+}
+
+func parseConfig(name string, data []byte) (*Config, error) {
 	cfg := &Config{}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -234,7 +252,7 @@ func (c *Config) IgnoreChangesFor(dir string) []string {
 	if s := c.Stack(dir); s != nil && s.IgnoreChanges != nil {
 		return s.IgnoreChanges
 	}
-	return DefaultIgnoreChanges
+	return []string{defaultIgnoreChanges}
 }
 
 // RequirementsFor returns the apply requirements of the stack at dir.
@@ -261,19 +279,6 @@ func sameStackEntry(a, b *StackConfig) bool {
 	x, y := *a, *b
 	x.Line, y.Line = 0, 0
 	return reflect.DeepEqual(x, y)
-}
-
-// RenderS3Key expands the backend.s3 key template for a stack.
-func RenderS3Key(tmpl, dir, workspace string) (string, error) {
-	t, err := template.New("key").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, struct{ Dir, Workspace string }{dir, workspace}); err != nil {
-		return "", fmt.Errorf("backend.s3.key: %w", err)
-	}
-	return b.String(), nil
 }
 
 func checkRequirements(reqs []string) error {

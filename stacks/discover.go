@@ -93,9 +93,10 @@ func loadConfig(s *snapshot) (*Config, error) {
 	return cfg, nil
 }
 
-// findStacks applies DESIGN §4's rule: a Terraform directory is a stack
-// unless another one calls it, an ignore glob matches it, or it is hidden;
-// directories listed in strata.yaml are stacks whatever the rule says.
+// findStacks applies the rule of "Which directories are stacks"
+// (README.md): a Terraform directory is a stack unless another one calls
+// it, an ignore glob matches it, or it is hidden; directories listed in
+// strata.yaml are stacks whatever the rule says.
 func (a *Analysis) findStacks(closures bool) error {
 	cfg := a.Config
 	var dirs []string // sorted, as snap.paths are
@@ -112,7 +113,7 @@ func (a *Analysis) findStacks(closures bool) error {
 	for i := range cfg.Stacks {
 		s := &cfg.Stacks[i]
 		if !a.snap.isDir(s.Dir) {
-			return fmt.Errorf("%s:%d: stacks[%d].dir: %s does not exist in commit %s", ConfigFile, s.Line, i, s.Dir, short(a.snap.commit.Hash))
+			return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].dir: %s does not exist in commit %s", ConfigFile, s.Line, i, s.Dir, short(a.snap.commit.Hash))}
 		}
 		if _, ok := a.snap.dirs[s.Dir]; !ok {
 			a.warnf("%s:%d: stack %s holds no Terraform file (.tf, .tf.json, .tofu, .tofu.json)", ConfigFile, s.Line, s.Dir)
@@ -123,7 +124,7 @@ func (a *Analysis) findStacks(closures bool) error {
 		s := &cfg.Stacks[i]
 		for _, dep := range s.DependsOn {
 			if !listed[dep] && !isStack(dep) {
-				return fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))
+				return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))}
 			}
 		}
 	}
@@ -255,7 +256,7 @@ func topoSort(dirs []string, deps map[string][]string) ([]string, error) {
 		}
 	}
 	if len(order) < len(dirs) {
-		return nil, fmt.Errorf("%s: depends_on forms a cycle: %s", ConfigFile, strings.Join(findCycle(dirs, deps), " -> "))
+		return nil, &ConfigError{fmt.Errorf("%s: depends_on forms a cycle: %s", ConfigFile, strings.Join(findCycle(dirs, deps), " -> "))}
 	}
 	return order, nil
 }

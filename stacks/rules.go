@@ -6,8 +6,8 @@ import (
 	"sort"
 )
 
-// detector applies the rules of DESIGN §4 to the changes between one merge
-// base and head.
+// detector applies the rules of "Which stacks a change touches" (README.md)
+// to the changes between one merge base and head.
 type detector struct {
 	head     *Analysis
 	base     *Analysis // nil when the merge base cannot be analysed

@@ -15,14 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/internal/gittest"
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/runner"
+	"github.com/strata-iac/strata/runner/drift"
+	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
 	"github.com/strata-iac/strata/runner/store"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 // syncBuffer is a log sink shared by goroutines.
@@ -51,7 +53,7 @@ type replica struct {
 	logs *syncBuffer
 }
 
-func startReplica(t *testing.T, gl *fakegitlab.Server, st store.Store, locks lock.Locker, name string, drift runner.DriftConfig) *replica {
+func startReplica(t *testing.T, gl *fakegitlab.Server, st store.Store, locks lock.Locker, name string, settings drift.Settings) *replica {
 	t.Helper()
 	fg, err := gitlab.New(gitlab.Options{BaseURL: gl.URL, Token: gl.Token, WebhookSecret: webhookSecret, AllowFileRemotes: true})
 	if err != nil {
@@ -64,10 +66,10 @@ func startReplica(t *testing.T, gl *fakegitlab.Server, st store.Store, locks loc
 		t.Fatal(err)
 	}
 	srv, err := runner.New(runner.Config{
-		Forge: fg, Queue: q, Locks: locks, Store: st, DataDir: t.TempDir(),
+		Forges: []forge.Forge{fg}, Queue: q, Locks: locks, Store: st, DataDir: t.TempDir(),
 		RepoAllowlist: []string{"gitlab/acme/**"}, AllowFileRemotes: true,
 		Replica: name, ShutdownGrace: time.Minute, StackTimeout: 2 * time.Minute,
-		Drift: drift, Logger: log,
+		Drift: settings, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +229,7 @@ func TestDriftServerIssues(t *testing.T) {
 	st, locks := sharedBackends(t)
 	var notes notifications
 	hook := notes.serve(t)
-	r := startReplica(t, gl, st, locks, "replica-a", runner.DriftConfig{Schedule: "@every 2s", NotifyWebhook: hook, Refresh: time.Second})
+	r := startReplica(t, gl, st, locks, "replica-a", drift.Settings{Schedule: "@every 2s", NotifyWebhook: hook, Refresh: time.Second})
 	introduce(t, gl, r, "acme/infra")
 
 	openIssues := func() []fakegitlab.Issue {
@@ -334,7 +336,7 @@ func TestDriftSchedulerOneScanPerTick(t *testing.T) {
 	t.Cleanup(gl.Close)
 	addProject(gl, "acme/sched", g)
 	st, locks := sharedBackends(t)
-	cfg := runner.DriftConfig{Refresh: 500 * time.Millisecond}
+	cfg := drift.Settings{Refresh: 500 * time.Millisecond}
 	a := startReplica(t, gl, st, locks, "replica-a", cfg)
 	b := startReplica(t, gl, st, locks, "replica-b", cfg)
 	introduce(t, gl, a, "acme/sched")

@@ -148,7 +148,8 @@ func TestDriftCLI(t *testing.T) {
 	}
 }
 
-// checkJSONKeys checks the exact keys of DESIGN §9's JSON.
+// checkJSONKeys checks the exact keys of strata drift's JSON (README.md,
+// Drift).
 func checkJSONKeys(t *testing.T, stdout string) {
 	t.Helper()
 	var raw map[string]any

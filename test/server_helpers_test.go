@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/internal/gittest"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 const webhookSecret = "e2e-webhook-secret"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-iac/strata/test/fakegitlab"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 )
 
 const forbiddenPolicy = `package main

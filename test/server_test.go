@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/strata-iac/strata/internal/awsconfig"
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/internal/motoserver"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 const flowLogs = `resource "terraform_data" "flow_logs" { input = "on" }`

@@ -11,10 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/store"
 )
-
-func init() { commands = append(commands, newDriftCmd) }
 
 func newDriftCmd() *cobra.Command {
 	var f runFlags
@@ -67,8 +66,8 @@ Exit status: 0 no stack drifted, 2 some drifted, 1 some could not be checked
 			}
 			report := planner.NewDriftReport(ref, summary)
 			if artifacts != nil {
-				comment := strings.Join(planner.RenderComment(summary, planner.CommentOptions{Marker: planner.DefaultCommentMarker}), "\n\n")
-				if err := writeDrift(cmd, artifacts, summary, report, comment); err != nil {
+				body := strings.Join(comment.Render(summary, comment.Options{Marker: comment.DefaultMarker}), "\n\n")
+				if err := writeDrift(cmd, artifacts, summary, report, body); err != nil {
 					return err
 				}
 			}

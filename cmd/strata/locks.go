@@ -13,8 +13,6 @@ import (
 	"github.com/strata-iac/strata/runner/lock"
 )
 
-func init() { commands = append(commands, newLocksCmd) }
-
 // locksFlags are the flags every locks subcommand shares.
 type locksFlags struct {
 	url     string

@@ -40,10 +40,6 @@ func (e *exitErr) Unwrap() error { return e.err }
 // (when not nil) on stderr.
 func withCode(code int, err error) error { return &exitErr{code: code, err: err} }
 
-// commands lists the constructors of the top-level subcommands. Each command
-// file appends its own in an init function, so commands stay independent.
-var commands []func() *cobra.Command
-
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "strata",
@@ -54,9 +50,13 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	for _, c := range commands {
-		root.AddCommand(c())
-	}
+	root.AddCommand(
+		newStacksCmd(), newChangedCmd(),
+		newPlanCmd(), newApplyCmd(),
+		newLocksCmd(), newSetupCmd(),
+		newPolicyCmd(), newDriftCmd(),
+		newServerCmd(), newVersionCmd(),
+	)
 	return root
 }
 

@@ -13,10 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/store"
 )
-
-func init() { commands = append(commands, newPlanCmd, newApplyCmd) }
 
 // runFlags are the flags plan and apply share.
 type runFlags struct {
@@ -45,6 +44,11 @@ func (f *runFlags) session(cmd *cobra.Command) (*planner.Session, error) {
 		return nil, err
 	}
 	errOut := cmd.ErrOrStderr()
+	// What an earlier run that was killed left in the data dir goes now;
+	// workspaces other processes use are left alone.
+	if _, err := planner.SweepWorkspaces(dir); err != nil {
+		fmt.Fprintln(errOut, "strata: warning:", err)
+	}
 	return planner.OpenSession(planner.SessionOptions{
 		RepoDir:      f.repo,
 		DataDir:      dir,
@@ -100,17 +104,17 @@ stacks still run and report).`,
 			if err != nil {
 				return err
 			}
-			comment := strings.Join(planner.RenderComment(summary, planner.CommentOptions{
-				Marker:     planner.DefaultCommentMarker,
+			body := strings.Join(comment.Render(summary, comment.Options{
+				Marker:     comment.DefaultMarker,
 				Next:       applyHint(out),
 				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
 			}), "\n\n")
 			if artifacts != nil {
-				if err := planner.WriteOut(cmd.Context(), artifacts, summary, comment); err != nil {
+				if err := planner.WriteOut(cmd.Context(), artifacts, summary, body); err != nil {
 					return err
 				}
 			}
-			if err := printSummary(cmd.OutOrStdout(), format, summary, comment); err != nil {
+			if err := printSummary(cmd.OutOrStdout(), format, summary, body); err != nil {
 				return err
 			}
 			return planExit(summary)
@@ -163,7 +167,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 			if err := printTable(cmd.OutOrStdout(), summary); err != nil {
 				return err
 			}
-			if failed := failedStacks(summary); len(failed) > 0 {
+			if failed := summary.Failed(); len(failed) > 0 {
 				return withCode(exitError, fmt.Errorf("%d of %d stacks not applied: %s", len(failed), len(summary.Stacks), strings.Join(failed, ", ")))
 			}
 			return nil
@@ -192,26 +196,13 @@ func applyHint(out string) string {
 
 // planExit maps a plan to the exit status of -detailed-exitcode.
 func planExit(s planner.Summary) error {
-	if failed := failedStacks(s); len(failed) > 0 {
+	if failed := s.Failed(); len(failed) > 0 {
 		return withCode(exitError, fmt.Errorf("%d of %d stacks failed: %s", len(failed), len(s.Stacks), strings.Join(failed, ", ")))
 	}
-	for _, r := range s.Stacks {
-		if r.Status == planner.StatusChanges {
-			return withCode(exitChanges, nil)
-		}
+	if s.HasChanges() {
+		return withCode(exitChanges, nil)
 	}
 	return nil
-}
-
-func failedStacks(s planner.Summary) []string {
-	var failed []string
-	for _, r := range s.Stacks {
-		switch r.Status {
-		case planner.StatusError, planner.StatusRefused, planner.StatusSkipped:
-			failed = append(failed, r.Dir)
-		}
-	}
-	return failed
 }
 
 func printSummary(w io.Writer, format string, s planner.Summary, comment string) error {

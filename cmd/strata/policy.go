@@ -12,8 +12,6 @@ import (
 	"github.com/strata-iac/strata/policy"
 )
 
-func init() { commands = append(commands, newPolicyCmd) }
-
 func newPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",

@@ -10,19 +10,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strata-iac/strata/runner"
+	"github.com/strata-iac/strata/runner/drift"
+	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
 	"github.com/strata-iac/strata/runner/store"
 )
-
-func init() { commands = append(commands, newServerCmd) }
 
 type serverFlags struct {
 	listen, dataDir, locks, store, queue string
@@ -141,18 +140,18 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	queuePath := strings.TrimPrefix(orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db")), "bolt://")
-	q, err := queue.OpenBolt(queuePath, queue.Options{Logger: log})
+	queueURL := orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db"))
+	q, err := queue.Open(ctx, queueURL, queue.Options{Logger: log})
 	if err != nil {
 		return err
 	}
 	defer q.Close()
 	srv, err := runner.New(runner.Config{
-		Forge: gl, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
+		Forges: []forge.Forge{gl}, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
-		Drift: runner.DriftConfig{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
+		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
 	})
 	if err != nil {
 		return err
@@ -165,7 +164,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("strata server listening", "addr", ln.Addr().String(), "gitlab", f.gitlabURL,
-		"locks", locksURL, "store", st.String(), "queue", queuePath, "version", versionString())
+		"locks", locksURL, "store", st.String(), "queue", queueURL, "version", versionString())
 	runDone := make(chan error, 1)
 	go func() { runDone <- srv.Run(ctx) }()
 	select {

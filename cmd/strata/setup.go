@@ -9,8 +9,6 @@ import (
 	"github.com/strata-iac/strata/runner/store/s3"
 )
 
-func init() { commands = append(commands, newSetupCmd) }
-
 func newSetupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",

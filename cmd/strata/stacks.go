@@ -12,8 +12,6 @@ import (
 	"github.com/strata-iac/strata/stacks"
 )
 
-func init() { commands = append(commands, newStacksCmd, newChangedCmd) }
-
 // repoFlags are the flags of every command that reads a repository.
 type repoFlags struct {
 	repo   string

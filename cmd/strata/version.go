@@ -11,8 +11,6 @@ import (
 // plain go build reports the module version or the VCS revision instead.
 var version = ""
 
-func init() { commands = append(commands, newVersionCmd) }
-
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -135,13 +134,12 @@ func (p *process) waitReady() error {
 
 // stop kills the process group: SIGTERM, then SIGKILL for whatever is left.
 func (p *process) stop() {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	signalGroup(p.cmd.Process, false)
 	select {
 	case <-p.done:
 	case <-time.After(stopTimeout):
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	signalGroup(p.cmd.Process, true)
 	<-p.done
 }
 

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/strata-iac/strata/internal/flock"
 )
 
 const (
@@ -25,18 +26,12 @@ const (
 
 var boltBucket = []byte("locks")
 
-// boltGates holds one gate per file (by absolute path): the goroutines of
-// this process take turns at the gate, where they can be cancelled, before
-// they take the file lock that orders them against other processes.
-var boltGates sync.Map
-
 // boltLocker keeps locks in a bbolt file that it opens for each operation
 // and closes right after, so that CLI processes and a running server can
 // share the file: bbolt holds an exclusive flock while the file is open.
 type boltLocker struct {
 	path string
 	opts Options
-	gate chan struct{}
 }
 
 func openBolt(ctx context.Context, path string, opts Options) (Locker, error) {
@@ -47,8 +42,7 @@ func openBolt(ctx context.Context, path string, opts Options) (Locker, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("create the directory of locks file %s: %w", abs, err)
 	}
-	gate, _ := boltGates.LoadOrStore(abs, make(chan struct{}, 1))
-	b := &boltLocker{path: abs, opts: opts, gate: gate.(chan struct{})}
+	b := &boltLocker{path: abs, opts: opts}
 	// Open once now, so that a bad path or a file that is not a bbolt
 	// database fails here and not at first use.
 	if err := b.update(ctx, func(*bbolt.Bucket) error { return nil }); err != nil {
@@ -201,14 +195,20 @@ func (b *boltLocker) view(ctx context.Context, fn func(*bbolt.Bucket) error) err
 	})
 }
 
-// withDB runs fn with the file open and exclusively locked.
+// withDB runs fn with the file open and exclusively locked. Goroutines
+// and processes take turns on the file lock of PATH.lock, cancellably;
+// bbolt's own lock on the file then finds it free.
 func (b *boltLocker) withDB(ctx context.Context, fn func(*bbolt.DB) error) error {
-	select {
-	case b.gate <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("locks file %s: %w", b.path, ctx.Err())
+	wait, cancel := context.WithTimeout(ctx, boltBusyTimeout)
+	defer cancel()
+	turn, err := flock.Exclusive(wait, b.path+".lock")
+	switch {
+	case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("locks file %s is busy: another process has held it for more than %s", b.path, boltBusyTimeout)
+	case err != nil:
+		return fmt.Errorf("locks file %s: %w", b.path, err)
 	}
-	defer func() { <-b.gate }()
+	defer turn.Unlock()
 	db, err := b.open(ctx)
 	if err != nil {
 		return err

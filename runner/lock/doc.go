@@ -22,8 +22,9 @@
 //
 // The bbolt file stores one JSON record per key in bucket "locks". It is
 // opened for each operation and closed right after, so CLI processes and a
-// running server can share it; bbolt's exclusive flock orders processes,
-// and a per-file gate orders the goroutines of one process, cancellably.
+// running server can share it. A file lock on PATH.lock (package
+// internal/flock) orders goroutines and processes, cancellably, before
+// bbolt takes its own.
 // An operation gives up when the file stays busy for 15 s.
 //
 // This package must not know forges, merge requests or Terraform: owners

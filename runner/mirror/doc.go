@@ -1,11 +1,10 @@
 // Package mirror keeps the server's copies of repositories: one bare
 // mirror per repository, fetched (never re-cloned) before each piece of
-// work, and a throwaway workspace directory per run. Package stacks reads
-// the mirrors (stacks.OpenRepo(m.Path())) and exports commits into the
-// workspaces.
+// work. Package stacks reads the mirrors (stacks.OpenRepo(m.Path())); the
+// planner exports commits from them into throwaway workspaces of its own.
 //
-// It owns the mirror directory layout, fetching with go-git, locking, and
-// workspace directories. It must not analyse repositories (stacks does),
+// It owns the mirror directory layout, fetching with go-git and locking.
+// It must not analyse repositories (stacks does),
 // know about forges or tokens beyond the transport.AuthMethod it is given
 // (forge.Cloner makes that), or put credentials in URLs, configs, errors
 // or logs.
@@ -30,10 +29,10 @@
 //     other reason (network, auth, a missing remote) fails with the key
 //     and the URL (without credentials) in the error and leaves the mirror
 //     alone.
-//   - Locking: fetches of one mirror are serialised by a channel per
-//     mirror in this process (waiting honours the context) and a flock on
-//     the lock file across processes (polled every 50 ms, since flock
-//     cannot wait on a context). Different mirrors fetch in parallel.
+//   - Locking: fetches of one mirror are serialised, among goroutines and
+//     among processes, by the file lock of its lock file (package
+//     internal/flock; waiting honours the context). Different mirrors
+//     fetch in parallel.
 //     Fetches only add objects, so readers need no lock.
 //   - Remotes: https, http, ssh and git URLs; file:// and local paths only
 //     with AllowFileRemotes. A URL with a password (or any user info, for

@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/strata-iac/strata/internal/flock"
 )
 
 // refSpecs are what a mirror fetches: branches, tags and GitLab's merge
@@ -51,9 +52,6 @@ type Mirrors struct {
 	// CommitBackoff is FetchCommit's first wait between fetches, doubled
 	// after each. Default 1s.
 	CommitBackoff time.Duration
-
-	mu    sync.Mutex
-	locks map[string]chan struct{} // mirror path → in-process lock
 }
 
 // Mirror is a bare mirror on disk, current as of its last fetch.
@@ -66,9 +64,6 @@ type Mirror struct {
 // never delete objects, so a commit read from it stays readable while
 // later fetches run.
 func (m *Mirror) Path() string { return m.path }
-
-// Key is the key the mirror was fetched under.
-func (m *Mirror) Key() string { return m.key }
 
 // HasCommit reports whether the mirror holds commit sha (40 hex digits).
 func (m *Mirror) HasCommit(sha string) (bool, error) {
@@ -262,37 +257,14 @@ func openHealthy(path string) (*git.Repository, error) {
 	return repo, nil
 }
 
-// lock serialises fetches of the mirror at path: first among goroutines
-// of this process, then among processes, by a flock on path.lock.
+// lock serialises fetches of the mirror at path, among the goroutines of
+// this process and among processes, by a file lock on path.lock.
 func (m *Mirrors) lock(ctx context.Context, path string) (func(), error) {
-	m.mu.Lock()
-	if m.locks == nil {
-		m.locks = map[string]chan struct{}{}
-	}
-	ch := m.locks[path]
-	if ch == nil {
-		ch = make(chan struct{}, 1)
-		m.locks[path] = ch
-	}
-	m.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		<-ch
-		return nil, err
-	}
-	unlockFile, err := lockFile(ctx, path+".lock")
+	l, err := flock.Exclusive(ctx, path+".lock")
 	if err != nil {
-		<-ch
 		return nil, err
 	}
-	return func() {
-		unlockFile()
-		<-ch
-	}, nil
+	return l.Unlock, nil
 }
 
 func (m *Mirrors) logger() *slog.Logger {

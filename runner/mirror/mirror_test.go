@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/strata-iac/strata/internal/flock"
 	"github.com/strata-iac/strata/internal/gittest"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -135,7 +136,7 @@ func TestFirstFetchClonesLaterFetchesUpdate(t *testing.T) {
 	m, _ := newMirrors(t)
 
 	mr := fetchOK(t, m, "gitlab/acme/infra", r.url)
-	if want := filepath.Join(m.Dir, "gitlab", "acme", "infra.git"); mr.Path() != want || mr.Key() != "gitlab/acme/infra" {
+	if want := filepath.Join(m.Dir, "gitlab", "acme", "infra.git"); mr.Path() != want {
 		t.Fatalf("Path = %s, want %s", mr.Path(), want)
 	}
 	got := refs(t, mr)
@@ -176,15 +177,11 @@ func TestFirstFetchClonesLaterFetchesUpdate(t *testing.T) {
 	if err != nil || head.Hash.String() != c2 {
 		t.Fatalf("stacks resolves main to %v, %v; want %s", head, err, c2)
 	}
-	ws, err := NewWorkspace(filepath.Join(m.Dir, "work"), "plan-1")
-	if err != nil {
+	export := t.TempDir()
+	if err := repo.Export(context.Background(), head, export); err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Cleanup()
-	if err := repo.Export(context.Background(), head, ws.Path()); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(ws.Path(), "main.tf")); string(b) != "# two" {
+	if b, _ := os.ReadFile(filepath.Join(export, "main.tf")); string(b) != "# two" {
 		t.Fatalf("exported main.tf = %q", b)
 	}
 }
@@ -427,10 +424,11 @@ func TestFetchHonoursContext(t *testing.T) {
 	// Another process holds the mirror's lock: the fetch waits until its
 	// deadline.
 	fetchOK(t, m, "gitlab/acme/infra", r.url)
-	unlock, err := lockFile(context.Background(), filepath.Join(m.Dir, "gitlab", "acme", "infra.git.lock"))
+	held, err := flock.Exclusive(context.Background(), filepath.Join(m.Dir, "gitlab", "acme", "infra.git.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock := held.Unlock
 	ctx, cancel = context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	_, err = m.Fetch(ctx, "gitlab/acme/infra", r.url, nil)

@@ -376,6 +376,30 @@ func (q *Bolt) Release(ctx context.Context, l *Lease, retryAfter time.Duration) 
 	return nil
 }
 
+// Fail implements Queue.
+func (q *Bolt) Fail(ctx context.Context, l *Lease, reason string) error {
+	seq, h, err := q.claim(l)
+	if err != nil {
+		return err
+	}
+	err = q.write(ctx, func(tx *bolt.Tx) error {
+		r, err := getRecord(tx.Bucket(bucketItems), seq)
+		if err != nil {
+			return err
+		}
+		return q.bury(tx, seq, r, reason)
+	}, func() {
+		q.idx.finish(h.group)
+	})
+	if err != nil {
+		q.unclaim(seq, h)
+		return err
+	}
+	q.log.Error("queue: item moved to the dead letters",
+		"id", l.Item.ID, "group", l.Item.Group, "kind", l.Item.Kind, "attempts", l.Attempt, "reason", reason)
+	return nil
+}
+
 // claim checks that l is the live lease of its item and takes it, so that
 // two concurrent Acks or Releases of one lease cannot both act. The group
 // stays in flight until the caller finishes or unclaims.

@@ -1,8 +1,9 @@
 // Package queue is the server's durable work queue: webhook events go in
 // before the server answers 202, workers take them out. Queue is the
 // contract; Bolt implements it in a bbolt file under the data directory,
-// owned by one process. An SQS FIFO implementation can follow without
-// changing callers.
+// owned by one process. Open picks the implementation from a URL, with the
+// same scheme registry as lock.Open and store.Open, so another queue (an
+// SQS FIFO one, say) registers its scheme and callers do not change.
 //
 // The package owns storage, ordering, deduplication, retries and dead
 // letters. It must not interpret payloads (they are opaque bytes, tagged

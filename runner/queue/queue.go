@@ -25,6 +25,10 @@ type Queue interface {
 	// blocked until then. An item released after MaxAttempts deliveries
 	// goes to the dead letters instead.
 	Release(ctx context.Context, l *Lease, retryAfter time.Duration) error
+	// Fail moves a leased item to the dead letters at once, with reason:
+	// it can never be handled (its payload is unreadable, its work failed
+	// for good). Its group goes on with the next item.
+	Fail(ctx context.Context, l *Lease, reason string) error
 	// Len counts the items pending and in flight.
 	Len(ctx context.Context) (int, error)
 	// Dead lists the items given up on, oldest first.

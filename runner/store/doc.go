@@ -30,8 +30,9 @@
 // checksum (copied in by hand, or copied without .strata/) is refused with
 // ErrChecksum rather than trusted. List skips .strata and temporary files.
 // Directories are created 0700 and files 0600: plan files can hold
-// secrets. The lock is flock(2) on Unix and LockFileEx on Windows (which
-// builds but is not tested).
+// secrets. The lock is package internal/flock's (flock(2) on Unix,
+// LockFileEx on Windows, which builds but is not tested); waiting for it
+// honours the context.
 //
 // This package must not know what the bytes mean: it never parses plans,
 // comments or records.

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/strata-iac/strata/internal/flock"
 )
 
 // Layout of a Dir's own records under its root; see the package doc.
@@ -67,7 +69,7 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) (string, error) 
 		return fail(err)
 	}
 	defer os.Remove(tmpSum)
-	err = d.locked(true, func() error {
+	err = d.locked(ctx, true, func() error {
 		// The checksum goes first: should the process die between the
 		// renames, a new key is still absent and an old key fails its
 		// checksum, so nothing half-written is ever read as complete.
@@ -99,7 +101,7 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 	)
 	// Under the shared lock, take the recorded sum and open the data file;
 	// the open file keeps its content even if a Put replaces it later.
-	err := d.locked(false, func() error {
+	err := d.locked(ctx, false, func() error {
 		var err error
 		if f, err = os.Open(dataPath); err != nil {
 			return err
@@ -183,7 +185,7 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	dataPath, sumPath := d.paths(key)
-	err := d.locked(true, func() error {
+	err := d.locked(ctx, true, func() error {
 		// Data first: a key without data is absent whatever its sum says.
 		if err := os.Remove(dataPath); err != nil && !isNotExist(err) {
 			return err
@@ -215,25 +217,19 @@ func (d *Dir) paths(key string) (data, sum string) {
 // locked runs fn holding the store's file lock, shared or exclusive, which
 // orders the two renames of a Put against readers in any process. A store
 // nobody has written to has no lock file, and readers need none.
-func (d *Dir) locked(exclusive bool, fn func() error) error {
+func (d *Dir) locked(ctx context.Context, exclusive bool, fn func() error) error {
 	name := filepath.Join(d.root, filepath.FromSlash(lockName))
-	var f *os.File
+	var l *flock.Lock
 	var err error
 	if exclusive {
-		if err = os.MkdirAll(filepath.Dir(name), 0o700); err == nil {
-			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-		}
-	} else if f, err = os.Open(name); isNotExist(err) {
+		l, err = flock.Exclusive(ctx, name)
+	} else if l, err = flock.Shared(ctx, name); isNotExist(err) {
 		return fn()
 	}
 	if err != nil {
 		return err
 	}
-	// Closing the file releases the lock.
-	defer f.Close()
-	if err := lockFile(f, exclusive); err != nil {
-		return fmt.Errorf("lock %s: %w", name, err)
-	}
+	defer l.Unlock()
 	return fn()
 }
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/runner/forge"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 const driftMarker = "<!-- strata:drift -->"

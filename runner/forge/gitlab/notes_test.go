@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/runner/forge"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 const marker = "<!-- strata:plan-comment -->"

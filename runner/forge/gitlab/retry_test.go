@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 func TestRetryOn5xx(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
-	"github.com/strata-iac/strata/test/fakegitlab"
 )
 
 // hookRequest is a webhook delivery with the right secret.

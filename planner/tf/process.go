@@ -1,0 +1,89 @@
+package tf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// Output is what one terraform command printed and how it exited.
+type Output struct {
+	Stdout, Stderr []byte
+	// Code is the exit status; -1 when terraform did not exit on its own.
+	Code int
+}
+
+// command is how terraform is started: which binary, in which directory,
+// with which environment, and how long an interrupted terraform may take
+// to stop.
+type command struct {
+	bin   string
+	dir   string
+	env   []string
+	grace time.Duration
+}
+
+// run starts terraform with args and waits for it.
+//
+// When ctx ends (Ctrl-C, per-stack timeout) terraform gets exactly one
+// SIGINT, its graceful stop: it finishes or abandons the operation in
+// flight, writes state and releases its state lock. Only when it has not
+// exited after the grace period is it killed. Terraform runs in a process
+// group of its own so that a Ctrl-C typed in strata's terminal reaches
+// strata alone: a second SIGINT delivered by the terminal would make
+// terraform exit at once, leaving the lock held. On Linux, when strata
+// itself dies, the kernel sends terraform SIGTERM, which terraform also
+// treats as a graceful stop (process_linux.go; other systems lack it).
+//
+// A non-zero exit is not an error: the caller reads Output.Code (plan's
+// -detailed-exitcode makes 2 a success). The error reports a terraform
+// that could not start, or ctx's error when ctx ended.
+func (c command) run(ctx context.Context, args ...string) (Output, error) {
+	if err := ctx.Err(); err != nil {
+		return Output{Code: -1}, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Dir = c.dir
+	cmd.Env = c.env
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return interrupt(cmd.Process) }
+	cmd.WaitDelay = c.grace
+	err := cmd.Run()
+	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Code: -1}
+	if cmd.ProcessState != nil {
+		out.Code = cmd.ProcessState.ExitCode()
+	}
+	if ctx.Err() != nil {
+		if cmd.Process != nil {
+			// Whatever terraform left running in its group (a
+			// provisioner's command, a provider) goes with it.
+			killGroup(cmd.Process)
+		}
+		return out, ctx.Err()
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil, errors.As(err, &exitErr):
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil:
+		// terraform exited; something it started in the background
+		// still held its output open and was cut off after the grace.
+	default:
+		return out, fmt.Errorf("run %s: %w", c.bin, err)
+	}
+	return out, nil
+}
+
+// interrupt asks a process to stop gracefully where the system can.
+func interrupt(p *os.Process) error {
+	if err := p.Signal(os.Interrupt); err != nil {
+		return p.Kill()
+	}
+	return nil
+}

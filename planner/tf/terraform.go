@@ -1,0 +1,69 @@
+package tf
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Terraform runs terraform (or tofu) commands in one directory, with one
+// environment, as tfexec's Terraform does; each command has a file of its
+// own (init.go, plan.go, …). It is for one run of one stack and is not
+// safe for concurrent use.
+type Terraform struct {
+	bin *Binary
+	cmd command
+	log io.Writer
+}
+
+// Options configure a Terraform.
+type Options struct {
+	// Dir is the working directory: the stack's directory.
+	Dir string
+	// Env is terraform's whole environment (see Environ).
+	Env []string
+	// Grace is how long an interrupted terraform may take to stop before
+	// it is killed; default one minute.
+	Grace time.Duration
+	// Log receives every command line and what the command printed; nil
+	// discards them.
+	Log io.Writer
+}
+
+// New returns a Terraform that runs bin with opts.
+func New(bin *Binary, opts Options) *Terraform {
+	if opts.Grace <= 0 {
+		opts.Grace = time.Minute
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	return &Terraform{
+		bin: bin,
+		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace},
+		log: opts.Log,
+	}
+}
+
+// Binary is the binary t runs.
+func (t *Terraform) Binary() *Binary { return t.bin }
+
+// exec runs one command and logs it. A command whose standard output is
+// data (show -json) logs its size rather than the data.
+func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Output, error) {
+	out, err := t.cmd.run(ctx, args...)
+	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
+	if dataOut {
+		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))
+	} else {
+		_, _ = t.log.Write(out.Stdout)
+	}
+	_, _ = t.log.Write(out.Stderr)
+	if out.Code > 0 {
+		fmt.Fprintf(t.log, "(exit status %d)\n", out.Code)
+	}
+	return out, err
+}

@@ -1,0 +1,26 @@
+// Package records keeps the server's durable account of its work: a run
+// record for every plan, apply and drift scan (who, which commit, which
+// stacks, results, timings), and, in keys.go, the one definition of the
+// store's key layout that every workload writes under:
+//
+//	mr/<forge>/<repo>/<n>/state.json        a merge request's state
+//	mr/<forge>/<repo>/<n>/plans/<sha>/      its plans, in the --out layout
+//	runs/<forge>/<repo>/<id>.json           run records
+//	runs/active/<id>.json                   runs in progress
+//	drift/<forge>/<repo>/state.json         the last drift scan's verdicts
+//	drift/<forge>/<repo>/scans/<id>/        a scan's plans and drift.json
+//	repos/<forge>/<repo>.json               the repositories strata knows
+//
+// Decisions:
+//   - A run is written under runs/active/ when it starts and moved to its
+//     repository's record when it ends, so a replica that restarts after a
+//     crash finds the runs it left unfinished (Recorder.Interrupted) and
+//     closes them as interrupted instead of leaving them running forever.
+//   - A record is written even when the run's context ended: a run cut
+//     short by shutdown still gets its end recorded.
+//   - Failing to write a record is logged, never fatal: the run's result
+//     is on the merge request either way.
+//
+// This package must not know forges' APIs, locks or Terraform; it stores
+// what its callers tell it.
+package records

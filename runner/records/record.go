@@ -1,0 +1,94 @@
+package records
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/runner/forge"
+)
+
+// Trigger is what started a run.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerOpened   Trigger = "opened"
+	TriggerReopened Trigger = "reopened"
+	TriggerUpdated  Trigger = "updated"
+	TriggerComment  Trigger = "comment"
+	TriggerApproval Trigger = "approval"
+	TriggerMerge    Trigger = "merge"
+	TriggerSchedule Trigger = "schedule"
+)
+
+// State is where a run stands.
+type State string
+
+// Run states.
+const (
+	StateRunning     State = "running"
+	StateCompleted   State = "completed"
+	StateFailed      State = "failed"
+	StateRefused     State = "refused"
+	StateInterrupted State = "interrupted"
+)
+
+// Record is the durable account of one run: who, which commit, which
+// stacks, results, timings.
+type Record struct {
+	ID        string            `json:"id"`
+	Operation planner.Operation `json:"operation"`
+	Forge     string            `json:"forge"`
+	Repo      string            `json:"repo"`
+	MR        int64             `json:"mr,omitempty"`
+	Commit    string            `json:"commit"`
+	User      string            `json:"user,omitempty"`
+	Trigger   Trigger           `json:"trigger"`
+	Replica   string            `json:"replica"`
+	State     State             `json:"state"`
+	Error     string            `json:"error,omitempty"`
+	StartedAt time.Time         `json:"started_at"`
+	EndedAt   time.Time         `json:"ended_at,omitzero"`
+	Stacks    []StackOutcome    `json:"stacks,omitempty"`
+	// Status is the commit status the run set, so an interrupted run's
+	// status can be settled by whoever finds the record.
+	Status string `json:"status,omitempty"`
+	// Ref is the branch a drift scan planned; Scheduled the tick it ran
+	// for; Artifacts the store prefix of its plans and drift.json.
+	Ref       string    `json:"ref,omitempty"`
+	Scheduled time.Time `json:"scheduled_at,omitzero"`
+	Artifacts string    `json:"artifacts,omitempty"`
+}
+
+// StackOutcome is one stack's part of a run.
+type StackOutcome struct {
+	Dir     string         `json:"dir"`
+	Status  planner.Status `json:"status"`
+	Counts  planner.Counts `json:"counts"`
+	Error   string         `json:"error,omitempty"`
+	Seconds float64        `json:"seconds"`
+}
+
+// RepoRef is the repository the run is about.
+func (r *Record) RepoRef() forge.RepoRef { return forge.RepoRef{Forge: r.Forge, Path: r.Repo} }
+
+// Run describes a run about to start.
+type Run struct {
+	Operation planner.Operation
+	Repo      forge.RepoRef
+	// MR is the merge request's number; 0 for a drift scan.
+	MR      int64
+	Commit  string
+	User    string
+	Trigger Trigger
+	// Status is the commit status the run sets, if any.
+	Status string
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}

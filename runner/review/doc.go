@@ -1,0 +1,31 @@
+// Package review is a merge request's life in strata: plan it when it
+// opens or changes, lock the stacks it touches, keep one note up to date,
+// apply exactly the reviewed plans once every requirement holds, release
+// the locks when it is merged, closed or unlocked, and answer the comment
+// commands (plan, apply, unlock, approve-policies, help).
+//
+// It depends only on what it uses: the forge's role interfaces (Forge),
+// a lock.Locker, a store.Store, a workspace.Opener and a run Recorder, so
+// its decisions are tested in process against fakes of those
+// (review_test.go) and end to end against the real server (package test).
+//
+// Decisions:
+//   - Nothing that matters lives in memory. A merge request's plans, locks
+//     and policy approval are recorded in the store (records.MRStateKey),
+//     so any replica can continue another's work.
+//   - What gates an apply (apply_on, automerge, requirements, policy paths
+//     and owners) is read from the target branch, never from the merge
+//     request under review. The change set and the plans come from its
+//     head.
+//   - A handler returns an error only for failures that may pass (forge,
+//     store or fetch trouble, shutdown); the queue retries it. Permanent
+//     failures (package internal/fault: a broken strata.yaml, an unknown
+//     stack) are reported on the merge request, and the event is done.
+//   - `strata apply` as a comment is refused with apply_on: merge: the
+//     repository chose merge-then-apply.
+//   - Merge requests from forks are not planned unless AllowForks.
+//   - The lock sweep (Sweep) releases the locks of a merge request that is
+//     no longer open; it runs in the merge request's queue group, after
+//     any event still queued, so a merge waiting to be applied keeps its
+//     locks until it is.
+package review
