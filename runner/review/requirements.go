@@ -55,6 +55,8 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 			unmet = append(unmet, "**mergeable**: the merge request is a draft. Mark it as ready.")
 		case mr.Conflicts:
 			unmet = append(unmet, "**mergeable**: the source branch conflicts with the target branch. Rebase it, and strata plans the new commit.")
+		case mr.Blocked != "":
+			unmet = append(unmet, "**mergeable**: "+mr.Blocked)
 		}
 	}
 	if required[stacks.RequireFresh] && mr.HeadSHA != st.Head {
