@@ -242,8 +242,11 @@ type Approvals struct {
 	// use Satisfied for strata's "approved" requirement.
 	Approved   bool     `json:"approved"`
 	ApprovedBy []string `json:"approved_by"`
-	Required   int      `json:"required"`
-	Left       int      `json:"left"`
+	// ChangesRequestedBy are the reviewers whose latest review asks for
+	// changes (GitHub), which withholds the approval.
+	ChangesRequestedBy []string `json:"changes_requested_by,omitempty"`
+	Required           int      `json:"required"`
+	Left               int      `json:"left"`
 }
 
 // Satisfied reports whether the forge's rules are met and at least one
