@@ -50,6 +50,10 @@ func TestCloneAuth(t *testing.T) {
 	if _, _, err := ghes.CloneAuth("https://github.com/acme/infra.git"); err == nil {
 		t.Error("an Enterprise server sent its token to github.com")
 	}
+	cloud := newClient(t, github.Options{Token: token, BaseURL: "https://api.acme.ghe.com"})
+	if _, _, err := cloud.CloneAuth("https://acme.ghe.com/acme/infra.git"); err != nil {
+		t.Errorf("GitHub Enterprise Cloud with data residency: %v", err)
+	}
 }
 
 func TestNewChecksItsOptions(t *testing.T) {

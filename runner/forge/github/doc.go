@@ -31,8 +31,9 @@
 //
 // Validation before the 202. The payload must name a clean owner/name
 // repository with an ID, a clone URL of that repository on the scheme and
-// host of the configured GitHub (github.com for api.github.com, the
-// Enterprise host otherwise; file:// only with AllowFileRemotes),
+// host of the configured GitHub (the API host without "api.": github.com
+// for api.github.com; the Enterprise Server host, which serves both;
+// file:// only with AllowFileRemotes),
 // positive numbers and 40-digit commit SHAs; X-GitHub-Delivery is at most
 // 64 letters, digits and dashes.
 //

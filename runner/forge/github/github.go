@@ -205,9 +205,10 @@ func (c *Client) newAPI(rt http.RoundTripper, timeout time.Duration, extra ...gh
 }
 
 // parseBaseURL checks that raw is an http(s) URL without credentials and
-// derives the web host: github.com for api.github.com, the same host
-// otherwise (GitHub Enterprise Server serves both). Its errors never
-// repeat the URL, which might hold a secret.
+// derives the web host: the API host without its "api." (github.com for
+// api.github.com, acme.ghe.com for api.acme.ghe.com), else the same host
+// (GitHub Enterprise Server serves both). Its errors never repeat the URL,
+// which might hold a secret.
 func parseBaseURL(raw string) (base, web *url.URL, err error) {
 	u, err := url.Parse(raw)
 	switch {
@@ -223,8 +224,8 @@ func parseBaseURL(raw string) (base, web *url.URL, err error) {
 	u.RawQuery, u.Fragment = "", ""
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
 	web = &url.URL{Scheme: u.Scheme, Host: u.Host}
-	if strings.EqualFold(u.Hostname(), "api.github.com") {
-		web.Host = "github.com"
+	if host := strings.ToLower(u.Host); strings.HasPrefix(host, "api.") && strings.Count(host, ".") >= 2 {
+		web.Host = strings.TrimPrefix(host, "api.")
 	}
 	return u, web, nil
 }
