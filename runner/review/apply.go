@@ -79,11 +79,27 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		state, status = records.StateFailed, forge.StatusFailed
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: status, Description: describe(sum)})
+	note, err := r.recordApply(ctx, ref, cfg, st, sum, applyAt, trigger)
+	r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
+	if err != nil {
+		return err
+	}
+	if ok && cfg.Automerge && trigger != records.TriggerMerge {
+		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
+			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
+		}
+	}
+	return nil
+}
+
+// recordApply keeps a finished apply in the merge request's state (when
+// it succeeded) and on its note, and returns the note.
+func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks.Config, st *state, sum planner.Summary, applyAt string, trigger records.Trigger) (forge.Note, error) {
+	ok := len(sum.Failed()) == 0
 	if ok {
 		st.AppliedAt = applyAt
 		if err := r.saveState(ctx, st); err != nil {
-			return err
+			return forge.Note{}, err
 		}
 	}
 	next := "Apply failed: fix the cause, push, and strata plans again."
@@ -98,15 +114,7 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 			next += "Merge this merge request to release its locks."
 		}
 	}
-	if err := r.postNote(ctx, ref, r.render(cfg, sum, next)); err != nil {
-		return err
-	}
-	if ok && cfg.Automerge && trigger != records.TriggerMerge {
-		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
-			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
-		}
-	}
-	return nil
+	return r.postNote(ctx, ref, r.render(cfg, sum, next))
 }
 
 // applyAt applies planned (read from plans) at commit sha.
@@ -151,9 +159,11 @@ func (r *Reviewer) refuse(ctx context.Context, ev forge.Event, cfg *stacks.Confi
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	r.cfg.Records.Finish(ctx, rec, records.StateRefused, nil, errors.New(strings.Join(unmet, "; ")))
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: a requirement does not hold"})
 	next := "**Apply refused** (" + string(trigger) + "): these requirements do not hold yet:\n\n- " + strings.Join(unmet, "\n- ")
-	return r.postNote(ctx, ref, r.render(cfg, saved, next))
+	note, err := r.postNote(ctx, ref, r.render(cfg, saved, next))
+	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed,
+		Description: "not applied: a requirement does not hold", TargetURL: note.URL})
+	return err
 }
 
 // merged applies the plans of a merge request just merged (apply_on:
