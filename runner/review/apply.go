@@ -63,6 +63,7 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
+	defer r.failOnPanic(ctx, rec, ev.Repo, st.Head, forge.StatusApply)
 	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
 	if err != nil {
 		state := records.StateFailed

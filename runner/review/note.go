@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
+	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/stacks"
 )
 
@@ -67,6 +69,24 @@ func (r *Reviewer) reply(ctx context.Context, ev forge.Event, text string) error
 	}
 	_, err := r.cfg.Forge.CreateNote(ctx, ev.Repo, ev.Number, text)
 	return err
+}
+
+// failOnPanic, deferred by a run once its record is started, settles the
+// run when handling it panics: the record says failed, with the cause, the
+// commit status fails with it, and the panic goes on to HandleEvent, which
+// tells the merge request.
+func (r *Reviewer) failOnPanic(ctx context.Context, rec *records.Record, repo, sha, status string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p := fault.Panicked(v)
+	ctx = context.WithoutCancel(ctx)
+	if rec.EndedAt.IsZero() {
+		r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, p)
+	}
+	r.setStatus(ctx, repo, sha, forge.Status{Name: status, State: forge.StatusFailed, Description: oneLine(p.Error())})
+	panic(p)
 }
 
 // setStatus sets a commit status; a failure is logged, not fatal: the note

@@ -33,6 +33,7 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
+	defer r.failOnPanic(ctx, rec, ev.Repo, ev.HeadSHA, forge.StatusPlan)
 	sum, err := r.planMR(ctx, ev, st, only)
 	if err != nil {
 		if fault.IsPermanent(err) {
