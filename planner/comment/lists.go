@@ -64,7 +64,7 @@ func (c *commenter) lockedList(b budget) string {
 			continue
 		}
 		it := stackName(r, codeSpan)
-		if by := escapeText(clip(oneLine(r.LockedBy), maxShort)); by != "" {
+		if by := mrRef(r.LockedBy); by != "" {
 			it += " by " + by
 		}
 		items = append(items, it)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
@@ -104,7 +105,7 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	}
 	if ok && cfg.Automerge && trigger != records.TriggerMerge {
 		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
-			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
+			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %s. Merge it by hand.", comment.Inert(err.Error())))
 		}
 	}
 	return nil
@@ -137,7 +138,7 @@ func pick(saved planner.Summary, only []string) ([]planner.Result, error) {
 	for _, d := range only {
 		i := slices.IndexFunc(saved.Stacks, func(res planner.Result) bool { return res.Dir == d })
 		if i < 0 {
-			return nil, fmt.Errorf("`%s` has no plan on this merge request; comment `strata plan -s %s` first", d, d)
+			return nil, fmt.Errorf("%s has no plan on this merge request; comment %s first", comment.Code(d), comment.Code("strata plan -s "+d))
 		}
 		out = append(out, saved.Stacks[i])
 	}

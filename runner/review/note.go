@@ -153,7 +153,7 @@ func describe(sum planner.Summary) string {
 func codeList(items []string) []string {
 	out := make([]string, len(items))
 	for i, s := range items {
-		out[i] = "`" + s + "`"
+		out[i] = comment.Code(s)
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
 			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error())})
-			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), err.Error()))
+			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), comment.Inert(err.Error())))
 		}
 		state := records.StateFailed
 		if ctx.Err() != nil {

@@ -121,13 +121,13 @@ func (r *Reviewer) comment(ctx context.Context, ev forge.Event) error {
 		return nil
 	}
 	if perr != nil {
-		return r.reply(ctx, ev, fmt.Sprintf("strata cannot read that command: %v.\n\n%s", perr, helpText))
+		return r.reply(ctx, ev, fmt.Sprintf("strata cannot read that command: %s.\n\n%s", comment.Inert(perr.Error()), helpText))
 	}
 	if cmd.Name == cmdHelp {
 		return r.reply(ctx, ev, helpText)
 	}
 	if ev.State != "" && ev.State != forge.StateOpened {
-		return r.reply(ctx, ev, fmt.Sprintf("This merge request is %s: strata runs commands on open merge requests only.", ev.State))
+		return r.reply(ctx, ev, fmt.Sprintf("This merge request is %s: strata runs commands on open merge requests only.", comment.Inert(string(ev.State))))
 	}
 	// The head in a comment's payload may be older than the merge
 	// request's; act on the current one.

@@ -81,6 +81,42 @@ func TestServerIdleWithScheduleThatNeverFires(t *testing.T) {
 	}
 }
 
+// TestServerRepliesAreInert: a reply that quotes a comment strata could
+// not read mentions nobody and links to nothing (it used to answer
+// "unknown command "strata @all"", notifying everyone).
+func TestServerRepliesAreInert(t *testing.T) {
+	gl := fakegitlab.New()
+	t.Cleanup(gl.Close)
+	rem := newRemote(t, nil)
+	const repo = "acme/chat"
+	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
+	srv := startServer(t, gl, t.TempDir())
+	sha := rem.branch("docs", map[string]string{"README.md": "docs\n"})
+	gl.AddMergeRequest(repo, fakegitlab.MergeRequest{IID: 1, SourceBranch: "docs", SHA: sha})
+
+	for _, tc := range []struct{ comment, inert string }{
+		{"strata @all", "unknown command \"strata @\u2060all\""},
+		{"strata plan now #12 !3 @here", "unexpected \"now #\u206012 !\u20603 @\u2060here\""},
+	} {
+		srv.deliver(gl.Comment(repo, 1, "mallory", tc.comment))
+		srv.eventually("the reply to "+tc.comment, func() bool {
+			for _, n := range botNotes(gl, repo, 1) {
+				if strings.Contains(n.Body, tc.inert) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	for _, n := range botNotes(gl, repo, 1) {
+		for _, live := range []string{"@all", "@here", "#12", "!3 "} {
+			if strings.Contains(n.Body, live) {
+				t.Errorf("a reply holds %q:\n%s", live, n.Body)
+			}
+		}
+	}
+}
+
 // cpuSeconds is the user and system CPU time process pid has used.
 func cpuSeconds(t *testing.T, pid int) float64 {
 	t.Helper()
