@@ -106,7 +106,7 @@ stacks still run and report).`,
 			}
 			body := strings.Join(comment.Render(summary, comment.Options{
 				Marker:     comment.DefaultMarker,
-				Next:       applyHint(out),
+				Steps:      comment.Steps{Apply: applyHint(out), Replan: "run `strata plan` again."},
 				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
 			}), "\n\n")
 			if artifacts != nil {

@@ -97,17 +97,8 @@ func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Sta
 	}
 }
 
-// nextStep says on the note what happens next, per apply_on.
-func nextStep(cfg *stacks.Config, sum planner.Summary) string {
-	if failed := sum.Failed(); len(failed) > 0 {
-		return fmt.Sprintf("Fix %s and push: strata plans every new commit. Comment `strata plan` to plan again without a change.", strings.Join(codeList(failed), ", "))
-	}
-	if sum.HasLocked() {
-		return "Some stacks are locked by another merge request; once it is merged or closed, comment `strata plan` to plan them."
-	}
-	if !sum.HasChanges() {
-		return "Nothing to apply."
-	}
+// applyStep says how plans ready to be applied get applied, per apply_on.
+func applyStep(cfg *stacks.Config) string {
 	switch cfg.ApplyOn {
 	case stacks.ApplyOnApproval:
 		return "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
@@ -116,6 +107,9 @@ func nextStep(cfg *stacks.Config, sum planner.Summary) string {
 	}
 	return "Merge this merge request to apply these plans."
 }
+
+// replanStep ends the next step of a run that failed.
+const replanStep = "push the fix: strata plans every new commit (comment `strata plan` to plan again without one)."
 
 // describe sums a run up for a commit status description.
 func describe(sum planner.Summary) string {

@@ -103,7 +103,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	if err != nil {
 		return planner.Summary{}, err
 	}
-	bodies := r.render(cfg, sum, nextStep(cfg, sum))
+	bodies := r.render(cfg, sum, "")
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, err
 	}
@@ -172,10 +172,13 @@ func union(a, b []string) []string {
 	return out
 }
 
-// render turns a run into note bodies that fit the forge's limit.
+// render turns a run into note bodies that fit the forge's limit. next,
+// when set, is the whole next step; else the outcome picks it, in the
+// words of applyStep and replanStep.
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return comment.Render(sum, comment.Options{
 		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
+		Steps:      comment.Steps{Apply: applyStep(cfg), Replan: replanStep},
 		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
 	})
 }

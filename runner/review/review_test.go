@@ -143,7 +143,7 @@ func TestLockedStacksAreNotPlanned(t *testing.T) {
 	h.handle(h.openMR(2, "app-too", map[string]string{"live/app/main.tf": "# two\n"}))
 
 	note := h.note(2)
-	for _, want := range []string{"`live/app`", "locked by !1", "Some stacks are locked by another merge request"} {
+	for _, want := range []string{"`live/app`", "locked by !1", "`live/app` is held by !1: once that merge request is merged or closed, comment `strata plan` to plan it."} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note of !2 lacks %q:\n%s", want, note)
 		}
