@@ -33,6 +33,11 @@
 //     file) and a lock file held while the workspace is in use.
 //     SweepWorkspaces removes, at start-up, whatever a process that died
 //     left there, and never a workspace another live process holds.
+//   - Progress: terraform's standard output is streamed to the run's Watch
+//     line by line (tf.Options.Observe) as well as kept whole, so a long
+//     plan or apply reports every 10 s on a terminal (30 s in a log) how
+//     long it has run and the last resource line terraform printed. Quiet
+//     keeps only failures and the run's result line.
 //   - Errors: what a Selection cannot resolve (an unknown ref, a broken
 //     strata.yaml, a directory that is not a stack) is permanent in package
 //     internal/fault's terms; the caller tells the user instead of retrying.
