@@ -69,7 +69,7 @@ func (p *Progress) Start(op, dir, workspace string) {
 }
 
 func verbOf(op string) string {
-	if verb := map[string]string{"plan": "planning", "apply": "applying"}[op]; verb != "" {
+	if verb := map[string]string{"plan": "planning", "apply": "applying", "check": "checking what an interrupted apply left"}[op]; verb != "" {
 		return verb
 	}
 	return op

@@ -321,6 +321,13 @@ func (rn *run) apply(ctx context.Context) {
 	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
 	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
 	if !rn.check("apply", out, err) {
+		if err != nil && ctx.Err() != nil {
+			// Cut short: say what terraform left behind, and release the
+			// state lock it held if it could not.
+			rn.res.Interrupted = rn.settle(start, string(out.Stdout))
+			rn.res.Error += "; " + rn.res.Interrupted.describe()
+			return
+		}
 		for _, d := range rn.res.Diagnostics {
 			if d.Severity == "error" && (d.Summary == "Saved plan is stale" || d.Summary == "Saved plan does not match the given state") {
 				rn.res.Status = StatusRefused
