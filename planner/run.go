@@ -324,7 +324,7 @@ func (rn *run) apply(ctx context.Context) {
 		if err != nil && ctx.Err() != nil {
 			// Cut short: say what terraform left behind, and release the
 			// state lock it held if it could not.
-			rn.res.Interrupted = rn.settle(start, string(out.Stdout))
+			rn.res.Interrupted = rn.settle(start, string(out.Stdout), 0) // terraform has exited
 			rn.res.Error += "; " + rn.res.Interrupted.describe()
 			return
 		}

@@ -42,16 +42,23 @@ type Interruption struct {
 // settleTimeout bounds finding out what an interrupted apply left.
 const settleTimeout = 2 * time.Minute
 
+// orphanWait is how long Settle waits for a state lock to go before it
+// judges it: a terraform whose strata was killed gets SIGTERM on Linux
+// (process_linux.go in planner/tf) and, unless the dead pipe to strata
+// kills it first, stops gracefully and lets its lock go meanwhile.
+const orphanWait = 20 * time.Second
+
 // settle finds out what an interrupted apply left: the resources output
 // shows unfinished, the state lock (released when it is the one the
 // interrupted terraform held: taken for an apply by this user and host,
 // with this terraform, since the apply began), and the tainted resources.
-// It runs on a context of its own, since the run's has ended.
-func (rn *run) settle(since time.Time, output string) *Interruption {
+// It runs on a context of its own, since the run's has ended, and waits
+// up to wait for a held lock to go before it judges it.
+func (rn *run) settle(since time.Time, output string, wait time.Duration) *Interruption {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(rn.stackCtx), settleTimeout)
 	defer cancel()
 	in := &Interruption{Unfinished: unfinished(output)}
-	lock, _, err := rn.tf.StateLock(ctx)
+	lock, _, err := rn.tf.StateLock(ctx, wait)
 	switch {
 	case err != nil:
 		in.Unknown = append(in.Unknown, fmt.Sprintf("whether the state is still locked (%v)", err))
@@ -80,7 +87,9 @@ func (rn *run) settle(since time.Time, output string) *Interruption {
 
 // Settle finds out what an apply of the stack that strata did not see
 // end (strata was killed) left behind, in a fresh run: since is when that
-// apply began. The result is an error whose Interrupted says what is
+// apply began. A terraform left running by the dead strata may still hold
+// the state lock, stopping: Settle gives it orphanWait to let it go before
+// it judges the lock. The result is an error whose Interrupted says what is
 // known, and whose Error says what to do.
 func (r *Runner) Settle(ctx context.Context, job Job, since time.Time) Result {
 	return r.do(ctx, job, "check", func(ctx context.Context, rn *run) {
@@ -88,7 +97,7 @@ func (r *Runner) Settle(ctx context.Context, job Job, since time.Time) Result {
 			return
 		}
 		rn.res.Status = StatusError
-		rn.res.Interrupted = rn.settle(since, "")
+		rn.res.Interrupted = rn.settle(since, "", orphanWait)
 		rn.res.Error = "apply interrupted: strata stopped before terraform reported the end of the apply begun at " +
 			since.UTC().Format(time.RFC3339) + "; " + rn.res.Interrupted.describe()
 	})

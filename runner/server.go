@@ -263,9 +263,16 @@ func (s *Server) Run(ctx context.Context) error {
 // recoverInterrupted closes the runs this replica left in progress when it
 // died: their records say "interrupted" and their commit statuses fail with
 // the reason, instead of staying pending forever. The queue hands their
-// events out again, so the work itself is redone.
+// events out again, so the work itself is redone, except applies: the
+// reviewer closes those (an apply its state records as completed stays
+// completed), and the event delivered again finds out what an interrupted
+// one left rather than applying again.
 func (s *Server) recoverInterrupted(ctx context.Context) {
 	for _, rec := range s.records.Interrupted(ctx) {
+		if rv, ok := s.reviewers[rec.Forge]; ok && rec.MR != 0 && rec.Operation == planner.OpApply {
+			rv.RecoverApply(ctx, rec)
+			continue
+		}
 		s.log.Warn("run interrupted by a restart", "run", rec.ID, "operation", string(rec.Operation), "repo", rec.Repo, "mr", rec.MR)
 		if f, ok := s.forges[rec.Forge]; ok && rec.Status != "" && rec.Commit != "" {
 			err := f.SetStatus(ctx, rec.Repo, rec.Commit, forge.Status{

@@ -19,12 +19,12 @@ type LockInfo struct {
 }
 
 // StateLock reports who holds the state lock of the stack, nil when it is
-// free. It runs a plan that neither refreshes nor waits for the lock: with
-// the lock held, terraform stops at once and describes the lock; with it
-// free, the plan runs and lets it go. Any other failure is an error, as
-// then nothing is known of the lock.
-func (t *Terraform) StateLock(ctx context.Context) (*LockInfo, Output, error) {
-	out, err := t.exec(ctx, false, "plan", "-input=false", "-no-color", "-refresh=false", "-lock-timeout=0s")
+// free. It runs a plan that does not refresh and waits at most wait for
+// the lock: with the lock still held, terraform stops and describes the
+// lock; with it free, the plan runs and lets it go. Any other failure is an
+// error, as then nothing is known of the lock.
+func (t *Terraform) StateLock(ctx context.Context, wait time.Duration) (*LockInfo, Output, error) {
+	out, err := t.exec(ctx, false, "plan", "-input=false", "-no-color", "-refresh=false", "-lock-timeout="+wait.String())
 	if err != nil {
 		return nil, out, err
 	}

@@ -28,6 +28,13 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 	if err != nil {
 		return err
 	}
+	if st.Applying != nil {
+		// An apply a crash cut short may hold the state lock these plans
+		// need: settle it first.
+		if st, err = r.settleFirst(ctx, ev, st); err != nil {
+			return err
+		}
+	}
 	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning"})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
@@ -56,6 +63,19 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
 	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: status, Description: describe(sum)})
 	return nil
+}
+
+// settleFirst settles an apply a crash cut short and reads the state
+// again.
+func (r *Reviewer) settleFirst(ctx context.Context, ev forge.Event, st *state) (*state, error) {
+	cfg, err := r.targetConfig(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settleInterrupted(ctx, ev, cfg, st); err != nil {
+		return nil, err
+	}
+	return r.loadState(ctx, ev.MRRef())
 }
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
@@ -90,8 +110,13 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	}
 	sum.Stacks = mergeResults(tgt.Dirs, sum.Stacks, locked)
 	prefix := records.MRPlansPrefix(ref, ev.HeadSHA)
+	var replanned []string // nil: the whole plan set is new
 	if len(only) > 0 && st.Head == ev.HeadSHA && st.Plans != "" {
 		// A partial plan at the same commit updates the plan set.
+		replanned = []string{}
+		for _, res := range sum.Stacks {
+			replanned = append(replanned, res.Dir)
+		}
 		if prev, err := planner.ReadSummary(ctx, store.Prefixed(r.cfg.Store, st.Plans)); err == nil {
 			sum = replaceStacks(prev, sum)
 		}
@@ -107,9 +132,9 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, err
 	}
+	st.resetApplies(replanned)
 	if st.Head != ev.HeadSHA {
 		st.PolicyApproval = nil // an approval covers one commit only
-		st.AppliedAt = ""
 	}
 	st.Head, st.Base, st.Plans = ev.HeadSHA, sum.Base, prefix
 	st.Locks = union(st.Locks, held)
