@@ -17,6 +17,10 @@
 //   - A directory whose HCL does not parse keeps its place in discovery, and
 //     any stack that is, or calls, such a directory is affected whenever any
 //     local module changes (over-planning is safe, under-planning is not).
+//   - Schedules (schedule.go): the cron library panics on a time zone
+//     prefix with nothing after it, so ParseSchedule reads the prefix
+//     itself and calls the library under a guard; a schedule with no time
+//     to fire is an error, as a drift loop on it would spin.
 //   - Parsed module calls are cached per git blob under
 //     $XDG_CACHE_HOME/strata; a corrupt or old cache file is ignored.
 package stacks
