@@ -6,8 +6,9 @@ LDFLAGS   := -X main.version=$(VERSION)
 TESTFLAGS ?= -race -count=1 -timeout 80m
 TOFU_VERSION ?= v1.12.6
 TOFU         ?= bin/tofu
+FUZZTIME     ?= 60s
 
-.PHONY: help build test demo bench lint tofu clean
+.PHONY: help build test demo bench fuzz lint tofu clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -23,6 +24,14 @@ demo: build ## run strata on a throwaway copy of examples/monorepo
 
 bench: ## run the benchmarks and print their figures
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 60s) each, one after another
+	@set -e; for file in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "fuzz: $$name in ./$$(dirname $$file) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file); \
+		done; \
+	done
 
 lint: ## gofmt, go vet, no Go file over 500 lines, no tracked file over 1 MiB
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,8 +166,18 @@ resource "terraform_data" "slow" {
 	if took := time.Since(cancelled); took > 10*time.Second {
 		t.Errorf("apply took %s to stop after cancellation", took)
 	}
-	if res.Status != StatusError || res.Error != "apply: cancelled (context canceled); terraform was interrupted" {
+	if res.Status != StatusError || !strings.HasPrefix(res.Error, "apply: cancelled (context canceled); terraform was interrupted; ") {
 		t.Errorf("%s %q\n%s", res.Status, res.Error, res.Log)
+	}
+	// What the interrupted apply left is said, with what to do.
+	if in := res.Interrupted; in == nil || !slices.Equal(in.Tainted, []string{"terraform_data.slow"}) ||
+		!slices.Equal(in.Unfinished, []string{"terraform_data.slow"}) || in.LockHeld != "" || len(in.Unknown) != 0 {
+		t.Errorf("interruption %+v, want terraform_data.slow tainted and unfinished, no lock held", res.Interrupted)
+	}
+	for _, want := range []string{"terraform marked terraform_data.slow tainted", "the state is not locked", "plan again, then apply the new plan"} {
+		if !strings.Contains(res.Error, want) {
+			t.Errorf("error %q lacks %q", res.Error, want)
+		}
 	}
 	if !strings.Contains(res.Log, "Interrupt received") {
 		t.Errorf("terraform did not report a graceful interrupt:\n%s", res.Log)

@@ -33,6 +33,21 @@
 //     file) and a lock file held while the workspace is in use.
 //     SweepWorkspaces removes, at start-up, whatever a process that died
 //     left there, and never a workspace another live process holds.
+//   - Progress: terraform's standard output is streamed to the run's Watch
+//     line by line (tf.Options.Observe) as well as kept whole, so a long
+//     plan or apply reports every 10 s on a terminal (30 s in a log) how
+//     long it has run and the last resource line terraform printed. Quiet
+//     keeps only failures and the run's result line.
+//   - Interrupted applies: an apply cut short (timeout, cancellation) is
+//     followed by a look at what terraform left (settle.go): the resources
+//     its output shows unfinished, those the state marks tainted, and its
+//     state lock, released with terraform force-unlock only when it is the
+//     one the interrupted apply took (an apply's, this user@host's, this
+//     terraform version's, taken since the apply began). Runner.Settle and
+//     Session.SettleApplies do the same afterwards, for an apply a crash of
+//     strata hid. The probe is a plan that neither refreshes nor waits for
+//     the lock, the one command that names a lock's holder on every
+//     backend.
 //   - Errors: what a Selection cannot resolve (an unknown ref, a broken
 //     strata.yaml, a directory that is not a stack) is permanent in package
 //     internal/fault's terms; the caller tells the user instead of retrying.

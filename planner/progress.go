@@ -4,36 +4,53 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/term"
 )
 
-// Progress reports runs on a writer (stderr), one line when a stack starts
-// and one when it ends:
+// Progress reports runs on a writer (stderr): a line when a stack starts,
+// a line now and then while it runs long (how long it has run, and the
+// last resource line terraform printed), a line when it ends, and the run's
+// result once every stack is done:
 //
 //	… live/prod/network  planning
+//	… live/prod/db  applying, 40s: terraform_data.primary: Still creating... [40s elapsed]
 //	✓ live/prod/network  +2 ~1 -0  (3.4s)
 //	✗ live/dev/app  error: main.tf:3: Unsupported block type  (0.8s)
+//	plan: 2 stacks, 1 with changes, 1 failed
 //
-// Quiet keeps only the closing lines. Colours are used only on a terminal
-// (and never with NO_COLOR set); lines are written whole, so concurrent runs
-// never interleave within a line. A nil *Progress reports nothing.
+// A running stack reports every 10 s on a terminal and every 30 s
+// otherwise (a CI log). Quiet keeps only failures and the result. Colours
+// are used only on a terminal (and never with NO_COLOR set); lines are
+// written whole, so concurrent runs never interleave within a line. A nil
+// *Progress reports nothing.
 type Progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	quiet bool
 	color bool
+	// every is how often a running stack reports.
+	every time.Duration
 }
+
+// Intervals between the reports of a running stack.
+const (
+	EveryOnTerminal = 10 * time.Second
+	EveryInLog      = 30 * time.Second
+)
 
 // NewProgress returns a reporter writing to w.
 func NewProgress(w io.Writer, quiet bool) *Progress {
-	color := false
+	p := &Progress{w: w, quiet: quiet, every: EveryInLog}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		color = os.Getenv("NO_COLOR") == ""
+		p.color = os.Getenv("NO_COLOR") == ""
+		p.every = EveryOnTerminal
 	}
-	return &Progress{w: w, quiet: quiet, color: color}
+	return p
 }
 
 const (
@@ -48,20 +65,30 @@ func (p *Progress) Start(op, dir, workspace string) {
 	if p == nil || p.quiet {
 		return
 	}
-	verb := map[string]string{"plan": "planning", "apply": "applying"}[op]
-	if verb == "" {
-		verb = op
-	}
-	p.line(ansiDim, "…", progressName(dir, workspace)+"  "+verb)
+	p.line(ansiDim, "…", progressName(dir, workspace)+"  "+verbOf(op))
 }
 
-// Done reports how a run ended.
+func verbOf(op string) string {
+	if verb := map[string]string{"plan": "planning", "apply": "applying", "check": "checking what an interrupted apply left"}[op]; verb != "" {
+		return verb
+	}
+	return op
+}
+
+// Done reports how a run ended. Quiet reports only the runs that did not
+// succeed.
 func (p *Progress) Done(res Result) {
 	if p == nil {
 		return
 	}
 	name := progressName(res.Dir, res.Workspace)
 	took := fmt.Sprintf("  (%.1fs)", res.Timings.Total)
+	switch res.Status {
+	case StatusNoChanges, StatusChanges, StatusApplied:
+		if p.quiet {
+			return
+		}
+	}
 	switch res.Status {
 	case StatusNoChanges:
 		p.line(ansiGreen, "✓", name+"  no changes"+outside(res.Counts)+took)
@@ -76,6 +103,120 @@ func (p *Progress) Done(res Result) {
 	default:
 		p.line(ansiRed, "✗", name+"  "+string(res.Status)+": "+res.Error+took)
 	}
+}
+
+// Result reports a whole run once every stack is done: how many stacks,
+// by outcome. Quiet reports it too.
+func (p *Progress) Result(s Summary) {
+	if p == nil {
+		return
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, r := range s.Stacks {
+		word := map[Status]string{
+			StatusChanges: "with changes", StatusNoChanges: "unchanged", StatusApplied: "applied",
+			StatusLocked: "locked", StatusSkipped: "skipped", StatusRefused: "refused",
+		}[r.Status]
+		if s.Operation == OpDrift && r.Status == StatusChanges {
+			word = "drifted"
+		}
+		if word == "" {
+			word = "failed"
+		}
+		if counts[word] == 0 {
+			order = append(order, word)
+		}
+		counts[word]++
+	}
+	text := fmt.Sprintf("%s: %d stacks", cmpOr(string(s.Operation), "plan"), len(s.Stacks))
+	if len(s.Stacks) == 1 {
+		text = strings.TrimSuffix(text, "s")
+	}
+	for _, w := range order {
+		text += fmt.Sprintf(", %d %s", counts[w], w)
+	}
+	color := ansiGreen
+	if len(s.Failed()) > 0 {
+		color = ansiRed
+	}
+	p.line(color, "=", text)
+}
+
+// Watch reports a run from its start to its end: Start's line, then, while
+// it runs, every interval how long it has run and the last resource line
+// terraform printed (give it each line with Line), and Done's line. A nil
+// *Progress gives a Watch that reports nothing.
+func (p *Progress) Watch(op, dir, workspace string) *Watch {
+	w := &Watch{p: p}
+	if p == nil {
+		return w
+	}
+	p.Start(op, dir, workspace)
+	if p.quiet {
+		return w
+	}
+	w.name, w.verb, w.started = progressName(dir, workspace), verbOf(op), time.Now()
+	w.stop, w.done = make(chan struct{}), make(chan struct{})
+	go w.report(p.every)
+	return w
+}
+
+// Watch is one stack's run being reported; see Progress.Watch.
+type Watch struct {
+	p          *Progress
+	name, verb string
+	started    time.Time
+	stop, done chan struct{}
+
+	mu   sync.Mutex
+	last string // the last resource line terraform printed
+}
+
+// resourceLine matches the lines terraform prints about one resource
+// ("terraform_data.db: Still creating... [40s elapsed]",
+// `module.a.aws_s3_bucket.b["x"]: Refreshing state...`).
+var resourceLine = regexp.MustCompile(`^(module\.|data\.)?[A-Za-z_][\w-]*\.[\w-]+\S*( \([^)]*\))?: \S`)
+
+// Line takes one line of terraform's output; a resource line becomes the
+// one the next report shows. It is safe to call from any goroutine.
+func (w *Watch) Line(line string) {
+	if w == nil || w.stop == nil || !resourceLine.MatchString(line) {
+		return
+	}
+	w.mu.Lock()
+	w.last = clipLine(line, 200)
+	w.mu.Unlock()
+}
+
+func (w *Watch) report(every time.Duration) {
+	defer close(w.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case now := <-t.C:
+			w.mu.Lock()
+			last := w.last
+			w.mu.Unlock()
+			text := fmt.Sprintf("%s  %s, %s", w.name, w.verb, now.Sub(w.started).Round(time.Second))
+			if last != "" {
+				text += ": " + last
+			}
+			w.p.line(ansiDim, "…", text)
+		}
+	}
+}
+
+// Done stops the reports and reports how the run ended.
+func (w *Watch) Done(res Result) {
+	if w.stop != nil {
+		close(w.stop)
+		<-w.done
+	}
+	w.p.Done(res)
 }
 
 func (p *Progress) line(color, mark, text string) {
@@ -114,4 +255,22 @@ func outside(c Counts) string {
 		return ""
 	}
 	return fmt.Sprintf(", %d changed outside Terraform", c.Drift)
+}
+
+// clipLine cuts a line of terraform's output for a progress report.
+func clipLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

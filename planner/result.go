@@ -113,6 +113,9 @@ type Result struct {
 	Policy *policy.Result `json:"policy,omitempty"`
 	// LockedBy names the merge request that holds the stack, when locked.
 	LockedBy string `json:"locked_by,omitempty"`
+	// Interrupted says what an apply cut short left behind (see
+	// Interruption); Error says it in words.
+	Interrupted *Interruption `json:"interrupted,omitempty"`
 	// PlanSHA256 is the checksum of the plan file.
 	PlanSHA256       string    `json:"plan_sha256,omitempty"`
 	TerraformVersion string    `json:"terraform_version,omitempty"`

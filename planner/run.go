@@ -87,6 +87,8 @@ type run struct {
 	log      strings.Builder
 	// stackCtx is the run's context, under the per-stack timeout.
 	stackCtx context.Context
+	// watch reports the run as it goes, from terraform's output.
+	watch *Watch
 }
 
 // do runs body for job under the per-stack timeout, with progress, timings,
@@ -109,10 +111,10 @@ func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.C
 		res.Error = fmt.Sprintf("not started: %v", err)
 		return res
 	}
-	r.progress.Start(op, job.Dir, job.Workspace)
+	watch := r.progress.Watch(op, job.Dir, job.Workspace)
 	stackCtx, cancel := context.WithTimeout(ctx, r.stackTimeout)
 	defer cancel()
-	rn := &run{r: r, job: job, res: &res, stackCtx: stackCtx}
+	rn := &run{r: r, job: job, res: &res, stackCtx: stackCtx, watch: watch}
 	body(stackCtx, rn)
 	if rn.scratch != "" {
 		_ = os.RemoveAll(rn.scratch)
@@ -122,7 +124,7 @@ func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.C
 	}
 	res.Log = rn.log.String()
 	res.Timings.Total = time.Since(start).Seconds()
-	r.progress.Done(res)
+	watch.Done(res)
 	return res
 }
 
@@ -183,10 +185,11 @@ func (rn *run) setup() error {
 	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
 	rn.installs = installsProviders(rn.stackDir)
 	rn.tf = tf.New(rn.r.bin, tf.Options{
-		Dir:   rn.stackDir,
-		Env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
-		Grace: rn.r.grace,
-		Log:   &rn.log,
+		Dir:     rn.stackDir,
+		Env:     append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
+		Grace:   rn.r.grace,
+		Log:     &rn.log,
+		Observe: rn.watch.Line,
 	})
 	return nil
 }
@@ -318,6 +321,13 @@ func (rn *run) apply(ctx context.Context) {
 	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
 	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
 	if !rn.check("apply", out, err) {
+		if err != nil && ctx.Err() != nil {
+			// Cut short: say what terraform left behind, and release the
+			// state lock it held if it could not.
+			rn.res.Interrupted = rn.settle(start, string(out.Stdout), 0) // terraform has exited
+			rn.res.Error += "; " + rn.res.Interrupted.describe()
+			return
+		}
 		for _, d := range rn.res.Diagnostics {
 			if d.Severity == "error" && (d.Summary == "Saved plan is stale" || d.Summary == "Saved plan does not match the given state") {
 				rn.res.Status = StatusRefused

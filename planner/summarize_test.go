@@ -77,3 +77,34 @@ func TestParsePlanJSONRejectsGarbage(t *testing.T) {
 		t.Error("no error for broken JSON")
 	}
 }
+
+// FuzzSummarize: no `terraform show -json` output, however garbled, makes
+// the reader panic, and what it reads adds up: counts are never negative
+// and every listed change has an address and an action.
+func FuzzSummarize(f *testing.F) {
+	f.Add([]byte(planJSONAllKinds))
+	f.Add([]byte(`{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["delete","create"]}}]}`))
+	f.Add([]byte(`{"resource_changes":[null,{"change":null},{"address":"x.y","change":{"actions":[]}}],"output_changes":{"o":null}}`))
+	f.Add([]byte(`{"resource_drift":[{"address":"a.b","change":{"actions":["update"]}}],"planned_values":{"outputs":{}}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := parsePlanJSON(data)
+		if err != nil {
+			return
+		}
+		c, changes, drift := summarize(p)
+		for _, n := range []int{c.Create, c.Update, c.Delete, c.Replace, c.Import, c.Move, c.NoOp, c.Forget, c.OutputChanges, c.Drift} {
+			if n < 0 {
+				t.Fatalf("negative count in %+v", c)
+			}
+		}
+		if c.Drift != len(drift) {
+			t.Fatalf("drift counted %d, listed %d", c.Drift, len(drift))
+		}
+		for _, rc := range append(changes, drift...) {
+			if rc.Action == "" {
+				t.Fatalf("a change without an action: %+v", rc)
+			}
+		}
+	})
+}

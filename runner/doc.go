@@ -23,6 +23,15 @@
 //     letters); a permanent one — an unreadable payload, an unknown kind —
 //     moves it to the dead letters at once, with the reason and a log
 //     line. Handlers report to users what users must fix and return nil.
+//   - Intake: the secret is checked before the body is read, and a refused
+//     delivery's connection is closed, so net/http does not read a
+//     trickled body before the answer. A webhook request must arrive
+//     whole within BodyTimeout, and at most MaxBodies bodies are read at
+//     once (the others wait their turn, then 503), which with the forge's
+//     size limit bounds the intake's memory. Event.Validate and the
+//     forge's CloneAuth run before the 202.
+//   - A panic in a handler fails its item for good (fault.PanicError) and
+//     never the process; settle logs its stack trace once.
 //   - At start the server closes the runs this replica left unfinished
 //     (their records say interrupted, their commit statuses fail with the
 //     reason) and sweeps the workspaces a crash left; the queue hands their

@@ -12,13 +12,15 @@ type metrics struct {
 	runs        *prometheus.CounterVec   // strata_runs_total{operation,result}
 	runDuration *prometheus.HistogramVec // strata_run_duration_seconds{operation}
 	locksHeld   prometheus.Gauge         // strata_locks_held
+	// bodiesWaiting: strata_webhook_bodies_waiting
+	bodiesWaiting prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, queueDepth, bodiesReading func() float64) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_events_total",
-			Help: "Webhook deliveries by forge, action and result (accepted, duplicate, ignored, unauthorized, refused, bad_request, error).",
+			Help: "Webhook deliveries by forge, action and result (accepted, duplicate, ignored, unauthorized, refused, bad_request, busy, timeout, error).",
 		}, []string{"forge", "action", "result"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_runs_total",
@@ -34,11 +36,19 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics,
 			Help: "Stack locks held, as of the last lock sweep.",
 		}),
 	}
+	m.bodiesWaiting = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "strata_webhook_bodies_waiting",
+		Help: "Webhook requests waiting for their turn to have their body read.",
+	})
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "strata_queue_depth",
 		Help: "Events queued or in progress.",
 	}, queueDepth)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, depth} {
+	reading := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_webhook_bodies_reading",
+		Help: "Webhook bodies being read (at most --webhook-max-bodies).",
+	}, bodiesReading)
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.bodiesWaiting, depth, reading} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

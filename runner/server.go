@@ -55,6 +55,15 @@ type Config struct {
 	Appliers []string
 	// Workers is how many events are processed at once (default 2).
 	Workers int
+	// BodyTimeout is how long a webhook's whole request may take to
+	// arrive, body included (default DefaultBodyTimeout). GitLab and
+	// GitHub give up on a delivery after 10 s anyway.
+	BodyTimeout time.Duration
+	// MaxBodies is how many webhook bodies are read at once (default
+	// DefaultMaxBodies); more wait, until their BodyTimeout, for a turn.
+	// With the forge's body size limit it bounds the memory the intake
+	// takes.
+	MaxBodies int
 	// SweepInterval is how often locks of merged or closed merge requests
 	// are looked for (default 5 minutes).
 	SweepInterval time.Duration
@@ -91,6 +100,8 @@ type Server struct {
 
 	// inflight counts runs in progress, for graceful shutdown.
 	inflight sync.WaitGroup
+	// bodies holds a token per webhook body being read (cap MaxBodies).
+	bodies chan struct{}
 }
 
 // New checks cfg and builds a Server.
@@ -103,6 +114,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ScanLocks == nil {
 		cfg.ScanLocks = cfg.Locks
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MaxBodies <= 0 {
+		cfg.MaxBodies = DefaultMaxBodies
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Minute
@@ -119,8 +136,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, forges: map[string]forge.Forge{}, reviewers: map[string]*review.Reviewer{}}
-	m, err := newMetrics(cfg.Registry, s.queueDepth)
+	s := &Server{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, forges: map[string]forge.Forge{}, reviewers: map[string]*review.Reviewer{},
+		bodies: make(chan struct{}, cfg.MaxBodies)}
+	m, err := newMetrics(cfg.Registry, s.queueDepth, func() float64 { return float64(len(s.bodies)) })
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +208,22 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+// HTTPServer is the http.Server to serve Handler with: a request's
+// headers must arrive within 10 s and the whole request within 10 s plus
+// BodyTimeout (the webhook endpoint holds its body to BodyTimeout from the
+// request's start), so slow senders cannot hold connections; idle
+// connections are closed after two minutes.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       headerTimeout + s.cfg.BodyTimeout,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Run processes queued items until ctx ends, then lets in-flight runs
 // finish for ShutdownGrace before interrupting them. It also sweeps locks
 // and schedules drift scans. At start it clears what a crash left behind:
@@ -229,9 +263,16 @@ func (s *Server) Run(ctx context.Context) error {
 // recoverInterrupted closes the runs this replica left in progress when it
 // died: their records say "interrupted" and their commit statuses fail with
 // the reason, instead of staying pending forever. The queue hands their
-// events out again, so the work itself is redone.
+// events out again, so the work itself is redone, except applies: the
+// reviewer closes those (an apply its state records as completed stays
+// completed), and the event delivered again finds out what an interrupted
+// one left rather than applying again.
 func (s *Server) recoverInterrupted(ctx context.Context) {
 	for _, rec := range s.records.Interrupted(ctx) {
+		if rv, ok := s.reviewers[rec.Forge]; ok && rec.MR != 0 && rec.Operation == planner.OpApply {
+			rv.RecoverApply(ctx, rec)
+			continue
+		}
 		s.log.Warn("run interrupted by a restart", "run", rec.ID, "operation", string(rec.Operation), "repo", rec.Repo, "mr", rec.MR)
 		if f, ok := s.forges[rec.Forge]; ok && rec.Status != "" && rec.Commit != "" {
 			err := f.SetStatus(ctx, rec.Repo, rec.Commit, forge.Status{

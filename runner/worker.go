@@ -38,12 +38,19 @@ func (s *Server) worker(ctx, work context.Context) {
 	}
 }
 
-// handle passes an item to the handler of its kind.
-func (s *Server) handle(ctx context.Context, item queue.Item) error {
+// handle passes an item to the handler of its kind. A panic in the
+// handler fails that item for good (a *fault.PanicError) and never the
+// process: the same input would panic again.
+func (s *Server) handle(ctx context.Context, item queue.Item) (err error) {
 	h, ok := s.handlers[item.Kind]
 	if !ok {
 		return fault.Permanent(fmt.Errorf("no handler for items of kind %q", item.Kind))
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fault.Panicked(v)
+		}
+	}()
 	return h(ctx, item.Payload)
 }
 
@@ -61,7 +68,12 @@ func (s *Server) settle(lease *queue.Lease, err error, work context.Context) {
 		}
 		return
 	case fault.IsPermanent(err):
-		s.log.Error("queue: item cannot be handled; moving it to the dead letters", "item", lease.Item.ID, "kind", lease.Item.Kind, "err", err)
+		attrs := []any{"item", lease.Item.ID, "kind", lease.Item.Kind, "err", err}
+		var p *fault.PanicError
+		if errors.As(err, &p) {
+			attrs = append(attrs, "stack", string(p.Stack))
+		}
+		s.log.Error("queue: item cannot be handled; moving it to the dead letters", attrs...)
 		if ferr := s.cfg.Queue.Fail(ctx, lease, err.Error()); ferr != nil {
 			s.log.Error("queue: cannot move the item to the dead letters", "item", lease.Item.ID, "err", ferr)
 		}

@@ -115,3 +115,52 @@ func TestSettleByKindOfError(t *testing.T) {
 		t.Fatalf("the transient failure was handed out again at once: %s", l.Item.ID)
 	}
 }
+
+// TestPanicFailsTheItemNotTheServer: a handler that panics gives up its
+// item for good, with the cause as the reason and the stack trace logged
+// once, and the worker goes on with the next item.
+func TestPanicFailsTheItemNotTheServer(t *testing.T) {
+	gl := fakegitlab.New()
+	defer gl.Close()
+	s, q := newTestServer(t, gl)
+	var logs strings.Builder
+	s.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := context.Background()
+	handled := 0
+	s.handlers["test"] = func(_ context.Context, payload []byte) error {
+		if string(payload) == "boom" {
+			var fields []string
+			_ = fields[len(payload)]
+		}
+		handled++
+		return nil
+	}
+	for _, it := range []queue.Item{{ID: "boom", Kind: "test", Payload: []byte("boom")}, {ID: "next", Kind: "test", Payload: []byte("ok")}} {
+		if _, err := q.Put(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		l, err := q.Take(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.settle(l, s.handle(ctx, l.Item), ctx)
+	}
+	if handled != 1 {
+		t.Errorf("%d items handled after the panic, want the next one", handled)
+	}
+	dead, err := q.Dead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].Item.ID != "boom" || !strings.Contains(dead[0].Reason, "a bug in strata") || !strings.Contains(dead[0].Reason, "index out of range") {
+		t.Fatalf("dead letters %+v, want the item that panicked, with its cause", dead)
+	}
+	if n := strings.Count(logs.String(), `"stack":"goroutine`); n != 1 || !strings.Contains(logs.String(), "worker_test.go") {
+		t.Errorf("the stack trace appears %d times in the log, want once:\n%s", n, logs.String())
+	}
+	if n, _ := q.Len(ctx); n != 0 {
+		t.Errorf("%d items left on the queue, want none", n)
+	}
+}

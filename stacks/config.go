@@ -8,10 +8,10 @@ import (
 	"runtime"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/hashicorp/go-version"
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -207,8 +207,8 @@ func (c *Config) validate(name string, doc []*yaml.Node) error {
 		}
 	}
 	if c.Drift.Schedule != "" {
-		if _, err := cron.ParseStandard(c.Drift.Schedule); err != nil {
-			return errAt(lineOf("drift", "schedule"), "drift.schedule: %q is not a cron expression: %v", c.Drift.Schedule, err)
+		if _, err := ParseSchedule(c.Drift.Schedule, time.Now()); err != nil {
+			return errAt(lineOf("drift", "schedule"), "drift.schedule: %v", err)
 		}
 	}
 	seen := map[string]int{}

@@ -35,6 +35,10 @@
 //     the local sources its text shows still count as calls, and any stack
 //     that is, or calls, such a directory is affected whenever any local
 //     module changes (over-planning is safe, under-planning is not).
+//   - Schedules (schedule.go): the cron library panics on a time zone
+//     prefix with nothing after it, so ParseSchedule reads the prefix
+//     itself and calls the library under a guard; a schedule with no time
+//     to fire is an error, as a drift loop on it would spin.
 //   - After criss-cross merges the change set is the union of those against
 //     every merge base; ChangeSet.Base is the one git merge-base prints.
 //   - A stack of the merge base that is a module at head is reported under

@@ -64,6 +64,7 @@ Exit status: 0 no stack drifted, 2 some drifted, 1 some could not be checked
 			if err != nil {
 				return err
 			}
+			f.progress.Result(summary)
 			report := planner.NewDriftReport(ref, summary)
 			if artifacts != nil {
 				body := strings.Join(comment.Render(summary, comment.Options{Marker: comment.DefaultMarker}), "\n\n")

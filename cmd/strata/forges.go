@@ -58,7 +58,8 @@ func openGitLab(f serverFlags) (forge.Forge, error) {
 	if hookSecret == "" {
 		return nil, errors.New("no GitLab webhook secret: set STRATA_GITLAB_WEBHOOK_SECRET or --gitlab-webhook-secret-file, and the same secret token on the GitLab webhook")
 	}
-	return gitlab.New(gitlab.Options{BaseURL: f.gitlabURL, Token: token, WebhookSecret: hookSecret, AllowFileRemotes: f.allowFileRemotes})
+	return gitlab.New(gitlab.Options{BaseURL: f.gitlabURL, Token: token, WebhookSecret: hookSecret, AllowFileRemotes: f.allowFileRemotes,
+		MaxWebhookBytes: int64(f.webhookMaxMiB) << 20})
 }
 
 // openGitHub returns nil, nil when neither a GitHub token nor an App is
@@ -69,7 +70,7 @@ func openGitHub(f serverFlags, log *slog.Logger) (forge.Forge, error) {
 		return nil, fmt.Errorf("GitHub token: %w", err)
 	}
 	opts := github.Options{BaseURL: f.githubURL, Token: token, AllowFileRemotes: f.allowFileRemotes,
-		PlanDrafts: f.githubPlanDrafts, Logger: log}
+		PlanDrafts: f.githubPlanDrafts, Logger: log, MaxWebhookBytes: int64(f.webhookMaxMiB) << 20}
 	switch {
 	case f.githubAppID == "" && f.githubAppKeyFile == "" && token == "":
 		return nil, nil

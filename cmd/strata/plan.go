@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
@@ -26,6 +24,8 @@ type runFlags struct {
 	quiet    bool
 	timeout  time.Duration
 	parallel int
+	// progress reports on stderr; session makes it.
+	progress *planner.Progress
 }
 
 func (f *runFlags) register(c *cobra.Command) {
@@ -49,10 +49,11 @@ func (f *runFlags) session(cmd *cobra.Command) (*planner.Session, error) {
 	if _, err := planner.SweepWorkspaces(dir); err != nil {
 		fmt.Fprintln(errOut, "strata: warning:", err)
 	}
+	f.progress = planner.NewProgress(errOut, f.quiet)
 	return planner.OpenSession(planner.SessionOptions{
 		RepoDir:      f.repo,
 		DataDir:      dir,
-		Progress:     planner.NewProgress(errOut, f.quiet || !isTerminal(errOut)),
+		Progress:     f.progress,
 		Parallel:     f.parallel,
 		StackTimeout: f.timeout,
 	})
@@ -104,9 +105,10 @@ stacks still run and report).`,
 			if err != nil {
 				return err
 			}
+			f.progress.Result(summary)
 			body := strings.Join(comment.Render(summary, comment.Options{
 				Marker:     comment.DefaultMarker,
-				Next:       applyHint(out),
+				Steps:      comment.Steps{Apply: applyHint(out), Replan: "run `strata plan` again."},
 				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
 			}), "\n\n")
 			if artifacts != nil {
@@ -164,6 +166,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 			if err != nil {
 				return err
 			}
+			f.progress.Result(summary)
 			if err := printTable(cmd.OutOrStdout(), summary); err != nil {
 				return err
 			}
@@ -256,9 +259,4 @@ func checkFormat(format string, formats ...string) error {
 		}
 	}
 	return fmt.Errorf("--format %q: want one of %s", format, strings.Join(formats, ", "))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -35,6 +35,9 @@ type serverFlags struct {
 	lockLease, stackTimeout              time.Duration
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
+
+	webhookMaxMiB, webhookBodies int
+	webhookBodyTimeout           time.Duration
 }
 
 func newServerCmd() *cobra.Command {
@@ -83,6 +86,9 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.BoolVar(&f.allowFileRemotes, "allow-file-remotes", false, "clone file:// URLs from payloads (tests only)")
 	fl.BoolVar(&f.allowForks, "allow-forks", false, "plan merge and pull requests from forks, running their code with the server's credentials")
 	fl.IntVar(&f.workers, "workers", 2, "events processed at once")
+	fl.IntVar(&f.webhookMaxMiB, "webhook-max-mib", gitlab.DefaultMaxWebhookBytes>>20, "largest webhook body accepted, in MiB; larger ones get 413")
+	fl.DurationVar(&f.webhookBodyTimeout, "webhook-body-timeout", runner.DefaultBodyTimeout, "longest a webhook request may take to arrive, body included; slower ones get 408")
+	fl.IntVar(&f.webhookBodies, "webhook-max-bodies", runner.DefaultMaxBodies, "webhook bodies read at once; others wait their turn until --webhook-body-timeout, then get 503")
 	fl.DurationVar(&f.sweepInterval, "sweep-interval", 5*time.Minute, "how often locks of merged or closed merge requests are released")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 2*time.Minute, "how long runs in flight may finish after SIGTERM before they are interrupted")
 	fl.DurationVar(&f.lockLease, "lock-lease", 0, "lease on stack locks, renewed by every plan; 0 keeps locks until released")
@@ -106,6 +112,9 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	dir, err := dataDir(f.dataDir)
 	if err != nil {
 		return err
+	}
+	if f.webhookMaxMiB <= 0 || f.webhookBodies <= 0 || f.webhookBodyTimeout <= 0 {
+		return errors.New("--webhook-max-mib, --webhook-max-bodies and --webhook-body-timeout must be positive")
 	}
 	forges, forgeURLs, err := openForges(f, log)
 	if err != nil {
@@ -141,6 +150,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		Forges: forges, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
+		BodyTimeout: f.webhookBodyTimeout, MaxBodies: f.webhookBodies,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
 		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
 	})
@@ -151,7 +161,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("strata server listening", "addr", ln.Addr().String(), "forges", forgeURLs,

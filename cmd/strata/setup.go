@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-iac/strata/internal/awsconfig"
 	"github.com/strata-iac/strata/runner/lock/dynamodb"
 	"github.com/strata-iac/strata/runner/store/s3"
 )
@@ -36,6 +38,9 @@ AWS_ENDPOINT_URL, instance and container roles, and so on.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			t, err := dynamodb.EnsureTable(cmd.Context(), table, region)
+			if errors.Is(err, awsconfig.ErrNoRegion) {
+				return fmt.Errorf("%w, or --region", err)
+			}
 			if err != nil {
 				return err
 			}

@@ -23,9 +23,14 @@ const (
 	maxRetryDelay         = time.Second
 )
 
+// ErrNoRegion is Load's error when no region is configured at all. It
+// names the ways every command has; a command with a --region flag adds
+// it.
+var ErrNoRegion = errors.New("no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION), or a region in the AWS profile")
+
 // Load returns the configuration of the SDK's default chain. A non-empty
-// region overrides the region the chain finds. It fails when no region is
-// configured at all, naming the ways to set one.
+// region overrides the region the chain finds. It fails with ErrNoRegion
+// when no region is configured at all.
 func Load(ctx context.Context, region string) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().
@@ -43,7 +48,7 @@ func Load(ctx context.Context, region string) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, errors.New("no AWS region configured: set AWS_REGION, a region in the AWS profile, or --region")
+		return aws.Config{}, ErrNoRegion
 	}
 	return cfg, nil
 }

@@ -8,7 +8,9 @@
 //
 // Tests seed state (AddProject, AddMergeRequest, Approve, AddGroupMember,
 // ...), inspect what strata did (Notes, Statuses, Issues, Calls), and
-// inject failures (FailNext, Fail) such as 429 with Retry-After. Requests
+// inject failures (FailNext, Fail) such as 429 with Retry-After, or hold
+// requests to a route unanswered (Hold) to stop strata at a known point.
+// Requests
 // must carry the token as PRIVATE-TOKEN or a Bearer token.
 //
 // Webhooks are built from GitLab's sample payloads (testdata/, copied from

@@ -40,6 +40,7 @@ type Server struct {
 	groups   map[string]*group
 	calls    []Call
 	failures []*Failure
+	holds    map[string]chan struct{}
 	onMerge  func(path string, mr MergeRequest) (string, error)
 	ids      struct{ user, project, group, mr, note, status, issue int64 }
 	clock    time.Time
@@ -106,6 +107,28 @@ func (s *Server) Fail(f Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = append(s.failures, &f)
+}
+
+// Hold makes requests to route (e.g. "GET /projects/:id/merge_requests/:iid/notes")
+// wait, unanswered, until release is called: a client stuck on the
+// forge, at a known point, for tests that stop strata there.
+func (s *Server) Hold(route string) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	if s.holds == nil {
+		s.holds = map[string]chan struct{}{}
+	}
+	s.holds[route] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.holds, route)
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
 }
 
 // FailNext makes the next n requests, whatever they are, answer status,
@@ -183,6 +206,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h, route := s.route(r.Method, seg)
 	call.Route = route
+
+	s.mu.Lock()
+	hold := s.holds[route]
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	s.mu.Lock()
 	res := s.answer(r, seg, body, route, h)

@@ -58,6 +58,7 @@ type MergeRequestHook struct {
 	// PreviousTargetBranch makes the update a retarget (changes.target_branch).
 	PreviousTargetBranch string
 	Title                string
+	Description          string
 	State                string
 	Draft                bool // always put in
 	User                 string
@@ -84,6 +85,7 @@ func (h MergeRequestHook) Payload() []byte {
 	setIf(attrs, "id", h.IID+1000)
 	setIf(attrs, "action", h.Action)
 	setIf(attrs, "title", h.Title)
+	setIf(attrs, "description", h.Description)
 	setIf(attrs, "state", h.State)
 	setIf(attrs, "source_branch", h.SourceBranch)
 	setIf(attrs, "target_branch", h.TargetBranch)

@@ -13,4 +13,8 @@
 // with their own error types (stacks' config errors) implement it. Every
 // other error counts as transient, since an unknown failure is better
 // retried a bounded number of times than dropped.
+//
+// A panic recovered while handling one piece of work becomes a PanicError
+// (Panicked), which is permanent: the same input would panic again, so the
+// work is reported and given up, and the process carries on.
 package fault

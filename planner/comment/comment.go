@@ -30,10 +30,13 @@ type Options struct {
 	// Title opens the heading, e.g. "strata plan" (the default) or
 	// "strata plan · infra/live". Markdown, trusted, one line.
 	Title string
-	// Next says what happens next, e.g. "Merge this merge request to apply
-	// these plans." Markdown, trusted. Empty: a default for the operation
-	// and its outcome.
+	// Next, when set, is the whole next step, whatever the outcome: for a
+	// caller that knows it (the result of an apply). Markdown, trusted.
+	// Empty: the step the outcome calls for, in the words of Steps.
 	Next string
+	// Steps are the caller's words for each next step the outcome may
+	// call for (see Steps).
+	Steps Steps
 	// ArtifactsURL, when set, is where the pointers to the full plans link.
 	ArtifactsURL string
 	// PolicyHint says how a plan whose policies fail can still be applied;

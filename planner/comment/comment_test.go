@@ -23,7 +23,7 @@ func goldenCases(t testing.TB) []struct {
 	opt  Options
 } {
 	gitlab := Options{MaxSize: GitLabLimit, Marker: testMarker,
-		Next: "Merge this merge request to apply these plans."}
+		Steps: Steps{Apply: "Merge this merge request to apply these plans."}}
 	github := Options{MaxSize: GitHubLimit, Marker: testMarker}
 
 	errored := summary("plan", networkStack(t), failedStack(), noChanges(t, "live/dev/network", 6.4))
@@ -52,6 +52,13 @@ func goldenCases(t testing.TB) []struct {
 
 	dns := summary("plan", dnsMigration("live/prod/edge-dns", 5_000), tagBump("live/prod/cdn", 2, 7.5))
 
+	replica := failedStack()
+	replica.Dir = "live/dev/replica"
+	allFailed := summary("plan", failedStack(), replica)
+	noStacks := summary("plan")
+	noStacks.Deleted = []string{"live/old/app"}
+	onlyLocked := summary("plan", iam, noChanges(t, "live/staging/orders", 5.2))
+
 	return []struct {
 		name string
 		s    planner.Summary
@@ -72,6 +79,9 @@ func goldenCases(t testing.TB) []struct {
 		{"policy", policySummary(t), gitlab},
 		{"policy-timeout", policyTimeoutSummary(t), github},
 		{"policy-broken", policyBrokenSummary(t), gitlab},
+		{"next-all-failed", allFailed, gitlab},
+		{"next-no-stacks", noStacks, gitlab},
+		{"next-locked", onlyLocked, gitlab},
 	}
 }
 

@@ -10,8 +10,17 @@
 //   - Everything that comes from a Summary (plans, addresses, errors,
 //     policy messages) is rendered inert: it cannot break out of its
 //     block, start markup or mention anyone (md.go). Options.Title,
-//     Options.Next and Options.PolicyHint are the caller's markdown,
-//     trusted.
+//     Options.Next, Options.Steps and Options.PolicyHint are the
+//     caller's markdown, trusted.
+//   - The next step follows from the outcome (every stack failed, some
+//     did, none touched, locked, policies failing, drift, an apply's
+//     result; next.go): the caller gives only its words for applying and
+//     for planning again (Options.Steps), so a run where everything failed
+//     never says to apply. Options.Next replaces it whole, for callers
+//     that know it.
+//   - User and Terraform text is inert: markdown and HTML are escaped, and
+//     mentions and GitLab references (#12, !12, %m, &e, $s, ~l) are
+//     broken with a word joiner. Lock holders strata made (!12) stay links.
 //   - The output depends only on the Summary and the Options, so goldens
 //     under testdata/ pin every situation.
 //

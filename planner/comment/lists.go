@@ -64,7 +64,7 @@ func (c *commenter) lockedList(b budget) string {
 			continue
 		}
 		it := stackName(r, codeSpan)
-		if by := escapeText(clip(oneLine(r.LockedBy), maxShort)); by != "" {
+		if by := mrRef(r.LockedBy); by != "" {
 			it += " by " + by
 		}
 		items = append(items, it)
@@ -100,39 +100,4 @@ func (c *commenter) warningList(b budget) string {
 	}
 	return bulletList("⚠️ **Warnings**", items, b.items,
 		func(n int) string { return "and " + plural(n, "more warning", "more warnings") + " in summary.json" })
-}
-
-// nextStep is the last line: what the reader can do now.
-func (c *commenter) nextStep() string {
-	if next := strings.TrimSpace(c.opt.Next); next != "" {
-		return "**Next:** " + next
-	}
-	has := func(rank int) bool {
-		return slices.ContainsFunc(c.kinds, func(k kind) bool { return k.rank == rank })
-	}
-	problem := slices.ContainsFunc(c.kinds, kind.problem)
-	switch c.op {
-	case planner.OpApply:
-		if problem {
-			return "**Next:** Fix what failed, then comment `strata plan` to plan again."
-		}
-		return "**Next:** Nothing: every plan is applied."
-	case planner.OpDrift:
-		if has(rankChanged) {
-			return "**Next:** Bring the drifted stacks back in line: apply the default branch again, or change the code to match."
-		}
-		if problem {
-			return "**Next:** Fix the failing stacks so drift can be checked."
-		}
-		return "**Next:** Nothing: no drift."
-	}
-	switch {
-	case problem:
-		return "**Next:** Fix the errors above and push a new commit to plan again."
-	case has(rankChanged):
-		return "**Next:** Comment `strata apply` to apply these plans."
-	case has(rankLocked):
-		return "**Next:** Comment `strata plan` once the locked stacks are released."
-	}
-	return "**Next:** Nothing to apply."
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -56,20 +57,41 @@ func cell(s string) string {
 }
 
 // escapeText renders s as one line of inert inline prose: markdown and
-// HTML punctuation is escaped and @mentions are defused so a message never
-// notifies anyone.
+// HTML punctuation is escaped, and @mentions and GitLab's references
+// (#12 issues, !12 merge requests, %milestones, &epics, $snippets,
+// ~labels) are defused, so a message never notifies anyone nor links to
+// what its author chose.
 func escapeText(s string) string {
 	var b strings.Builder
-	for _, r := range oneLine(s) {
+	runes := []rune(oneLine(s))
+	for i, r := range runes {
 		if strings.ContainsRune("\\`*_[]<>|~&$", r) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
-		if r == '@' {
-			b.WriteRune('\u2060') // word joiner: "@\u2060name" is no mention
+		if r == '@' || strings.ContainsRune(referencePrefixes, r) && i+1 < len(runes) && refersTo(runes[i+1]) {
+			b.WriteRune('\u2060') // word joiner: "@\u2060name", "#\u206012" refer to nothing
 		}
 	}
 	return b.String()
+}
+
+// referencePrefixes are the characters besides @ that open a reference in
+// GitLab (and GitHub) markdown when a name, a number or a quote follows.
+const referencePrefixes = "#!%&$~"
+
+func refersTo(r rune) bool { return r == '"' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// mrRef renders who holds a lock: a merge request reference made by the
+// server ("!12", "group/project!12") stays a link; anything else is
+// escaped.
+func mrRef(s string) string {
+	s = clip(oneLine(s), maxShort)
+	if ref, n, ok := strings.Cut(s, "!"); ok && n != "" && strings.Trim(n, "0123456789") == "" &&
+		strings.Trim(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") == "" {
+		return s
+	}
+	return escapeText(s)
 }
 
 // leadSafe escapes what would make inline markdown s start a block where it
@@ -207,6 +229,15 @@ func clip(s string, n int) string {
 	}
 	return s[:cut] + mark
 }
+
+// Code renders text that a user or Terraform wrote (a stack directory, a
+// command) as inline code, whatever backticks it holds: nothing in it is
+// markup, a mention or a reference.
+func Code(s string) string { return codeSpan(s) }
+
+// LockOwner renders who holds a lock: a merge request reference the server
+// made ("!12") stays a link, anything else is rendered inert.
+func LockOwner(s string) string { return mrRef(s) }
 
 // Inert renders text that a user or Terraform wrote (an error message, a
 // command) as inert markdown prose, line by line: no markup, no HTML, no

@@ -46,7 +46,7 @@ func TestCodeSpan(t *testing.T) {
 
 func TestEscapeText(t *testing.T) {
 	got := escapeText("see <b>**this**</b> [x](y) & `z` | @alice_b ~~gone~~ $x$\nnext")
-	want := "see \\<b\\>\\*\\*this\\*\\*\\</b\\> \\[x\\](y) \\& \\`z\\` \\| @\u2060alice\\_b \\~\\~gone\\~\\~ \\$x\\$ next"
+	want := "see \\<b\\>\\*\\*this\\*\\*\\</b\\> \\[x\\](y) \\& \\`z\\` \\| @\u2060alice\\_b \\~\\~\u2060gone\\~\\~ \\$\u2060x\\$ next"
 	if got != want {
 		t.Errorf("escapeText:\n got %q\nwant %q", got, want)
 	}
@@ -160,6 +160,23 @@ func TestCutLines(t *testing.T) {
 	long := []string{strings.Repeat("x", 100_000)}
 	if s := size(cutLines(long, 2000, "plan")); s > 2000 {
 		t.Errorf("a single long line kept %d bytes", s)
+	}
+}
+
+// TestInertDefusesReferences: GitLab references in user text (#12, !12,
+// group/project#12, %milestone, ~label) link to nothing and mentions
+// notify nobody; text that merely holds the characters is unchanged.
+func TestInertDefusesReferences(t *testing.T) {
+	got := Inert(`unknown command "strata @all" see #12, !34, acme/infra#5 %v1 ~"bug" 100% ! # done`)
+	want := "unknown command \"strata @\u2060all\" see #\u206012, !\u206034, acme/infra#\u20605 %\u2060v1 \\~\u2060\"bug\" 100% ! # done"
+	if got != want {
+		t.Errorf("Inert:\n got %q\nwant %q", got, want)
+	}
+	if got := mrRef("!4127"); got != "!4127" {
+		t.Errorf("a merge request holding a lock is no longer a link: %q", got)
+	}
+	if got := mrRef("mallory said #1 @all"); got != "mallory said #\u20601 @\u2060all" {
+		t.Errorf("a lock owner that is no merge request reference is not inert: %q", got)
 	}
 }
 

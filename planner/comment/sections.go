@@ -56,7 +56,7 @@ func (c *commenter) kindOf(r planner.Result) kind {
 		return kind{icon: "⏭️", label: "skipped", phrase: "skipped", rank: rankSkipped}
 	case planner.StatusLocked:
 		label := "locked"
-		if by := escapeText(clip(oneLine(r.LockedBy), maxShort)); by != "" {
+		if by := mrRef(r.LockedBy); by != "" {
 			label += " by " + by
 		}
 		return kind{icon: "🔒", label: label, phrase: "locked", rank: rankLocked}

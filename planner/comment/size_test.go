@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/policy"
 )
 
 // sizes are comment limits to try: the forges', tiny ones, and a
@@ -283,27 +284,55 @@ func TestCommentNoStacks(t *testing.T) {
 	s := summary("plan")
 	s.Deleted = []string{"live/old"}
 	b := Render(s, Options{MaxSize: GitHubLimit})[0]
-	for _, want := range []string{"no stacks affected · 1 removed", "No stack is affected by this change.", "`live/old`", "**Next:** Nothing to apply."} {
+	for _, want := range []string{"no stacks affected · 1 removed", "No stack is affected by this change.", "`live/old`", "**Next:** Nothing to do: this change touches no stack."} {
 		if !strings.Contains(b, want) {
 			t.Errorf("lacks %q:\n%s", want, b)
 		}
 	}
 }
 
-func TestDefaultNextStep(t *testing.T) {
+// TestNextStepForEveryOutcome: the next step is the one the outcome calls
+// for, in the caller's words, for the server's merge requests and for the
+// CLI alike: a run where every stack failed never says to apply, one that
+// touches no stack never says to save plans, drift is fixed through a
+// merge request.
+func TestNextStepForEveryOutcome(t *testing.T) {
+	server := Steps{Apply: "Merge this merge request to apply these plans."}
+	cli := Steps{Apply: "Apply exactly these plans with `strata apply --out plans`.", Replan: "run `strata plan` again."}
+	locked := stack("live/prod/iam", planner.StatusLocked, 0)
+	locked.LockedBy = "!4127"
+	replica := failedStack()
+	replica.Dir = "live/dev/replica"
+	pol := networkStack(t)
+	pol.Policy = &policy.Result{Outcome: policy.Fail, Failures: []policy.Message{{Rule: "deny", Msg: "no"}}}
 	for _, c := range []struct {
-		s    planner.Summary
-		want string
+		name  string
+		s     planner.Summary
+		steps Steps
+		want  string
 	}{
-		{summary("plan", noChanges(t, "a", 1)), "Nothing to apply."},
-		{summary("plan", networkStack(t)), "Comment `strata apply` to apply these plans."},
-		{summary("plan", networkStack(t), failedStack()), "Fix the errors above"},
-		{summary("apply", applyOf(t, networkStack(t), "network-apply", 1)), "every plan is applied"},
-		{summary("drift", noChanges(t, "a", 1)), "no drift"},
+		{"no changes", summary("plan", noChanges(t, "a", 1)), server, "Nothing to apply: no stack would change."},
+		{"changes, server", summary("plan", networkStack(t)), server, "Merge this merge request to apply these plans."},
+		{"changes, cli", summary("plan", networkStack(t)), cli, "Apply exactly these plans with `strata apply --out plans`."},
+		{"changes, default", summary("plan", networkStack(t)), Steps{}, "Comment `strata apply` to apply these plans."},
+		{"all failed, server", summary("plan", failedStack(), replica), server,
+			"Fix `live/prod/replica` and `live/dev/replica`, then push the fix (strata plans every new commit), or comment `strata plan` to plan again."},
+		{"all failed, cli", summary("plan", failedStack()), cli, "Fix `live/prod/replica`, then run `strata plan` again."},
+		{"some failed", summary("plan", networkStack(t), failedStack()), cli,
+			"Fix `live/prod/replica`, then run `strata plan` again. Applying before that leaves `live/prod/replica` out."},
+		{"none touched, cli", summary("plan"), cli, "Nothing to do: this change touches no stack."},
+		{"locked", summary("plan", locked), server,
+			"`live/prod/iam` is held by !4127: once that merge request is merged or closed, comment `strata plan` to plan it."},
+		{"policy-blocked", summary("plan", pol), server,
+			"A policy owner must comment `strata approve-policies` before these plans can be applied. Then: Merge this merge request to apply these plans."},
+		{"applied", summary("apply", applyOf(t, networkStack(t), "network-apply", 1)), server, "Nothing: every plan is applied."},
+		{"drift", summary("drift", noChanges(t, "a", 1)), server, "Nothing: no drift."},
+		{"drifted", summary("drift", networkStack(t)), server, "Bring `live/prod/network` back in line through a merge request"},
 	} {
-		b := Render(c.s, Options{})[0]
-		if !strings.Contains(b, "**Next:** ") || !strings.Contains(b[strings.LastIndex(b, "**Next:** "):], c.want) {
-			t.Errorf("%s: next step lacks %q", c.s.Operation, c.want)
+		b := Render(c.s, Options{Steps: c.steps})[0]
+		next := b[strings.LastIndex(b, "**Next:** ")+len("**Next:** "):]
+		if !strings.HasPrefix(next, c.want) {
+			t.Errorf("%s: next step\n %s\nwant\n %s", c.name, next, c.want)
 		}
 	}
 }

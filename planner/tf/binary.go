@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -261,6 +264,9 @@ func install(ctx context.Context, opts BinaryOptions, cacheDir string, all versi
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := probeReleases(ctx, opts.ReleasesURL); err != nil {
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp(cacheDir, ".install-")
 	if err != nil {
 		return nil, err
@@ -293,6 +299,40 @@ func install(ctx context.Context, opts BinaryOptions, cacheDir string, all versi
 		}
 	}
 	return &Binary{Name: "terraform", Path: filepath.Join(final, "terraform"), Version: v.String()}, nil
+}
+
+// releasesURL is where terraform releases come from by default.
+const releasesURL = "https://releases.hashicorp.com"
+
+// probeTimeout bounds the connection attempt of probeReleases.
+const probeTimeout = 5 * time.Second
+
+// probeReleases opens one connection to the releases host (or to the
+// proxy the environment names for it) before a download. An offline
+// machine, a name that does not resolve or a refused connection fail here
+// at once, instead of after the download's retries, with what to do.
+func probeReleases(ctx context.Context, base string) error {
+	if base == "" {
+		base = releasesURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("releases URL %q is not a URL", base)
+	}
+	target := u
+	if proxy, err := http.ProxyFromEnvironment(&http.Request{URL: u}); err == nil && proxy != nil {
+		target = proxy
+	}
+	port := target.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[target.Scheme]
+	}
+	d := net.Dialer{Timeout: probeTimeout}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(target.Hostname(), port))
+	if err != nil {
+		return fmt.Errorf("cannot reach %s to download it (%v); this machine looks offline: install a matching terraform on PATH", u.Host, err)
+	}
+	return conn.Close()
 }
 
 // environ is env, or the process's environment when env is nil.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,5 +208,31 @@ func TestFindBinaryDownloadsRelease(t *testing.T) {
 	}
 	if leftovers, _ := filepath.Glob(filepath.Join(cache, ".install-*")); len(leftovers) > 0 {
 		t.Errorf("install left %v behind", leftovers)
+	}
+}
+
+// TestFindBinaryOfflineFailsFast: with the releases host unreachable (a
+// refused connection, as on a machine without network), a version
+// mismatch fails on the first connection attempt with what to do, instead
+// of retrying a download that cannot succeed.
+func TestFindBinaryOfflineFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	fakeTerraform(t, dir, "terraform", "1.11.4")
+	t.Setenv("PATH", dir)
+	_, err = FindBinary(context.Background(), BinaryOptions{
+		Constraints: []Constraint{{Expr: ">= 1.12", Source: "live/a/versions.tf:2"}},
+		CacheDir:    t.TempDir(),
+		ReleasesURL: closed,
+	})
+	if err == nil || !strings.Contains(err.Error(), `does not satisfy ">= 1.12" (required by live/a/versions.tf:2)`) ||
+		!strings.Contains(err.Error(), "cannot reach "+strings.TrimPrefix(closed, "http://")) ||
+		!strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "looks offline") {
+		t.Fatalf("error: %v", err)
 	}
 }

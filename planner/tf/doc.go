@@ -15,6 +15,9 @@
 //     grace period, terraform in a process group of its own so a Ctrl-C in
 //     the terminal is not delivered twice (a second interrupt makes
 //     terraform quit at once and leave its state lock behind).
+//   - Output: a command's output is kept whole (Output) and, with
+//     Options.Observe, also passed on line by line as terraform prints
+//     it, for progress reports; show -json's data is not observed.
 //   - Platforms: on Linux the kernel also sends terraform SIGTERM when
 //     strata dies (process_linux.go). Other Unix systems have process
 //     groups but no parent-death signal, so a terraform whose strata dies

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"time"
@@ -25,6 +26,9 @@ type command struct {
 	dir   string
 	env   []string
 	grace time.Duration
+	// observe, when set, is given each line of standard output as
+	// terraform prints it (the output is also kept whole).
+	observe func(line string)
 }
 
 // run starts terraform with args and waits for it.
@@ -51,6 +55,9 @@ func (c command) run(ctx context.Context, args ...string) (Output, error) {
 	cmd.Dir = c.dir
 	cmd.Env = c.env
 	cmd.Stdout = &stdout
+	if c.observe != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, &lineWriter{fn: c.observe})
+	}
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return interrupt(cmd.Process) }

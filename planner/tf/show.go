@@ -7,3 +7,9 @@ import "context"
 func (t *Terraform) ShowPlanJSON(ctx context.Context, planFile string) (Output, error) {
 	return t.exec(ctx, true, "show", "-json", "-no-color", planFile)
 }
+
+// ShowStateJSON runs terraform show -json without a plan file; Output.Stdout
+// is the current state as JSON (read it with terraform-json).
+func (t *Terraform) ShowStateJSON(ctx context.Context) (Output, error) {
+	return t.exec(ctx, true, "show", "-json", "-no-color")
+}

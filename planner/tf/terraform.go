@@ -31,6 +31,10 @@ type Options struct {
 	// Log receives every command line and what the command printed; nil
 	// discards them.
 	Log io.Writer
+	// Observe, when set, is given each line a command prints on standard
+	// output as it prints it, for progress reports. It is called from the
+	// goroutine that copies the output.
+	Observe func(line string)
 }
 
 // New returns a Terraform that runs bin with opts.
@@ -43,7 +47,7 @@ func New(bin *Binary, opts Options) *Terraform {
 	}
 	return &Terraform{
 		bin: bin,
-		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace},
+		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace, observe: opts.Observe},
 		log: opts.Log,
 	}
 }
@@ -52,9 +56,14 @@ func New(bin *Binary, opts Options) *Terraform {
 func (t *Terraform) Binary() *Binary { return t.bin }
 
 // exec runs one command and logs it. A command whose standard output is
-// data (show -json) logs its size rather than the data.
+// data (show -json) logs its size rather than the data, and is not
+// observed.
 func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Output, error) {
-	out, err := t.cmd.run(ctx, args...)
+	c := t.cmd
+	if dataOut {
+		c.observe = nil // data, not progress
+	}
+	out, err := c.run(ctx, args...)
 	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
 	if dataOut {
 		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))

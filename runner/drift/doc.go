@@ -19,6 +19,9 @@
 //   - The metrics are set from the store's record of each repository's
 //     last scan, whichever replica made it, so every replica reports the
 //     same.
+//   - Schedules are read as strata.yaml's are checked
+//     (stacks.ParseSchedule: no panic, none that never fires); a schedule
+//     that runs out of ticks is dropped rather than fired again at once.
 //   - Nothing is applied from a drift scan: fixes go through merge
 //     requests.
 package drift

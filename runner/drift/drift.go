@@ -116,7 +116,7 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.Schedule != "" {
 		if _, err := parseSchedule(cfg.Schedule); err != nil {
-			return nil, fmt.Errorf("--drift-schedule %q is not a cron expression: %v", cfg.Schedule, err)
+			return nil, fmt.Errorf("--drift-schedule: %v", err)
 		}
 	}
 	if hook := cfg.NotifyWebhook; hook != "" {

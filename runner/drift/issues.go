@@ -95,12 +95,12 @@ func (d *Scheduler) upsertIssue(ctx context.Context, repo repoRecord, ref string
 // it. Comments on the issue do nothing: fixes go through merge requests.
 func (d *Scheduler) issueBody(ctx context.Context, repo repoRecord, ref string, sum planner.Summary, r planner.Result, marker string) string {
 	next := fmt.Sprintf("Fix this through a merge request, reviewed like any other change: either change the code "+
-		"so it describes what is real, or open a merge request that touches `%s` and comment `strata plan -s %s` "+
+		"so it describes what is real, or open a merge request that touches %s and comment %s "+
 		"on it to plan undoing the drift, then apply it as usual. Comments on this issue run nothing. strata closes "+
-		"it once a scan finds the stack in line with `%s`.", r.Dir, r.Dir, ref)
+		"it once a scan finds the stack in line with %s.", comment.Code(r.Dir), comment.Code("strata plan -s "+r.Dir), comment.Code(ref))
 	if l, ok, err := d.cfg.Locks.Get(ctx, lock.Key(repo.Forge, repo.Repo, r.Dir, r.Workspace)); err == nil && ok {
 		by := forge.MRRef{RepoRef: repo.ref()}.Short(l.Owner)
-		next = fmt.Sprintf("%s holds this stack's lock: what it applied before being merged shows here until it is. %s", by, next)
+		next = fmt.Sprintf("%s holds this stack's lock: what it applied before being merged shows here until it is. %s", comment.LockOwner(by), next)
 	}
 	one := planner.Summary{Operation: planner.OpDrift, Commit: sum.Commit, CreatedAt: sum.CreatedAt, Stacks: []planner.Result{r}}
 	bodies := comment.Render(one, comment.Options{

@@ -12,9 +12,10 @@ import (
 )
 
 // parseSchedule reads a cron expression the way strata.yaml's
-// drift.schedule is checked: five fields, descriptors (@daily, @every 1h)
-// and CRON_TZ= allowed.
-func parseSchedule(spec string) (cron.Schedule, error) { return cron.ParseStandard(spec) }
+// drift.schedule is checked (stacks.ParseSchedule): five fields,
+// descriptors (@daily, @every 1h) and CRON_TZ= allowed; never a panic, nor
+// a schedule that never fires.
+func parseSchedule(spec string) (cron.Schedule, error) { return stacks.ParseSchedule(spec, time.Now()) }
 
 // tick is one queued scan: a repository at a scheduled time.
 type tick struct {
@@ -33,10 +34,11 @@ type scheduled struct {
 	next  time.Time
 }
 
-// nextTick is the first scheduled time after t. Every replica computes the
-// same times, since the lock and the queue's deduplication rely on them:
-// a cron schedule gives them by itself, and "@every D" is aligned on
-// multiples of D rather than counted from when a replica started.
+// nextTick is the first scheduled time after t; zero when the schedule
+// has none left. Every replica computes the same times, since the lock
+// and the queue's deduplication rely on them: a cron schedule gives them
+// by itself, and "@every D" is aligned on multiples of D rather than
+// counted from when a replica started.
 func nextTick(sched cron.Schedule, t time.Time) time.Time {
 	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
 		return t.Truncate(every.Delay).Add(every.Delay)
@@ -73,12 +75,22 @@ func (d *Scheduler) Loop(ctx context.Context) {
 		case <-timer.C:
 		}
 		timer.Stop()
-		now = time.Now()
-		for _, e := range plan {
-			if !now.Before(e.next) {
-				d.queueScan(ctx, e)
-				e.next = nextTick(e.sched, now)
-			}
+		d.fire(ctx, plan, time.Now())
+	}
+}
+
+// fire queues the scans that are due at now and moves each to its next
+// tick. A schedule with no tick left is dropped, with a warning, rather
+// than fired again at once: it would spin.
+func (d *Scheduler) fire(ctx context.Context, plan map[string]*scheduled, now time.Time) {
+	for key, e := range plan {
+		if now.Before(e.next) {
+			continue
+		}
+		d.queueScan(ctx, e)
+		if e.next = nextTick(e.sched, now); e.next.IsZero() {
+			d.log.Warn("drift: the schedule has no time left to fire; no more scans", "repo", key, "schedule", e.spec)
+			delete(plan, key)
 		}
 	}
 }
@@ -124,7 +136,13 @@ func (d *Scheduler) refresh(ctx context.Context, plan map[string]*scheduled, now
 			delete(plan, key)
 			continue
 		}
-		plan[key] = &scheduled{repo: repo, spec: spec, sched: sched, next: nextTick(sched, now)}
+		next := nextTick(sched, now)
+		if next.IsZero() {
+			d.log.Warn("drift: the schedule never fires; no scans", "repo", key, "schedule", spec)
+			delete(plan, key)
+			continue
+		}
+		plan[key] = &scheduled{repo: repo, spec: spec, sched: sched, next: next}
 		d.log.Info("drift: scans scheduled", "repo", key, "schedule", spec, "next", plan[key].next)
 	}
 	for key := range plan {

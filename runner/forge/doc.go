@@ -13,6 +13,14 @@
 //     pipelines, comments on issues or commits, edited comments, system
 //     notes, unknown actions) are answered 2xx because a forge counts any
 //     other answer as a failure and eventually disables the hook.
+//   - Validation: Event.Validate checks, before an event is queued, all
+//     that needs no forge: the project path (no empty, "." or ".."
+//     segment, so the allowlist and the store's keys see one clean path),
+//     SHAs, numbers, branch and user names, the delivery ID's length. A
+//     value no retry could fix is a 4xx at once, never a 202 followed by
+//     retries and a dead letter.
+//   - Size: an Event holds only what strata reads (a title of at most
+//     MaxTitleLen bytes, a comment's first line), since it is queued whole.
 //   - Deduplication: Event.DeliveryID is the same for every delivery of
 //     one event (the forge's retry-stable delivery key, else a hash of the
 //     body), so the server can drop repeats.

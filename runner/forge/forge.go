@@ -170,7 +170,7 @@ type Event struct {
 	DefaultBranch string `json:"default_branch"`
 
 	Number       int64   `json:"number"` // merge request IID / PR number
-	Title        string  `json:"title"`
+	Title        string  `json:"title"`  // at most MaxTitleLen bytes
 	URL          string  `json:"url"`
 	State        MRState `json:"state"`
 	Draft        bool    `json:"draft"`
@@ -194,7 +194,10 @@ type Event struct {
 	// User is who caused the event: the comment's author, the approver,
 	// the user who pushed, merged or closed.
 	User string `json:"user"`
-	// NoteID and Body are set for ActionCommented.
+	// NoteID and Body are set for ActionCommented. Body is the comment's
+	// first line, where commands are, at most MaxBodyLen bytes: an event
+	// is queued whole, so it holds no more of the payload than strata
+	// reads.
 	NoteID int64  `json:"note_id,omitempty"`
 	Body   string `json:"body,omitempty"`
 }

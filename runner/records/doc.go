@@ -3,13 +3,14 @@
 // stacks, results, timings), and, in keys.go, the one definition of the
 // store's key layout that every workload writes under:
 //
-//	mr/<forge>/<repo>/<n>/state.json        a merge request's state
-//	mr/<forge>/<repo>/<n>/plans/<sha>/      its plans, in the --out layout
-//	runs/<forge>/<repo>/<id>.json           run records
-//	runs/active/<id>.json                   runs in progress
-//	drift/<forge>/<repo>/state.json         the last drift scan's verdicts
-//	drift/<forge>/<repo>/scans/<id>/        a scan's plans and drift.json
-//	repos/<forge>/<repo>.json               the repositories strata knows
+//	mr/<forge>/<repo>/<n>/state.json          a merge request's state
+//	mr/<forge>/<repo>/<n>/plans/<sha>/        its plans, in the --out layout
+//	mr/<forge>/<repo>/<n>/applied/<sha>.json  what the applies of those plans did
+//	runs/<forge>/<repo>/<id>.json             run records
+//	runs/active/<id>.json                     runs in progress
+//	drift/<forge>/<repo>/state.json           the last drift scan's verdicts
+//	drift/<forge>/<repo>/scans/<id>/          a scan's plans and drift.json
+//	repos/<forge>/<repo>.json                 the repositories strata knows
 //
 // Decisions:
 //   - A run is written under runs/active/ when it starts and moved to its

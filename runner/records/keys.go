@@ -32,6 +32,13 @@ func MRStateKey(mr forge.MRRef) string { return MRPrefix(mr) + "/state.json" }
 // sha.
 func MRPlansPrefix(mr forge.MRRef, sha string) string { return MRPrefix(mr) + "/plans/" + sha }
 
+// MRAppliedKey holds what the applies of a merge request's plans at sha
+// did (their summary), for the note of a later event that finds them
+// applied.
+func MRAppliedKey(mr forge.MRRef, sha string) string {
+	return MRPrefix(mr) + "/applied/" + sha + ".json"
+}
+
 // RunKey is the record of a finished run.
 func RunKey(repo forge.RepoRef, id string) string {
 	return path.Join(repoPath(runsPrefix, repo), id+".json")

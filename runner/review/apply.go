@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
@@ -16,7 +18,10 @@ import (
 
 // apply applies the reviewed plans of a merge request, when every
 // requirement holds, and only from the plan files that were reviewed. cfg
-// is strata.yaml of the target branch.
+// is strata.yaml of the target branch. A plan is applied once: an event
+// that finds it applied (a redelivery, a second approval) answers so and
+// changes nothing, and one that finds an apply a crash cut short settles
+// it (applied.go).
 func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger records.Trigger) error {
 	ref := ev.MRRef()
 	st, err := r.loadState(ctx, ref)
@@ -32,6 +37,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	if trigger == records.TriggerComment && cfg.ApplyOn == stacks.ApplyOnMerge {
 		return r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans.")
 	}
+	if st.Applying != nil {
+		return r.settleInterrupted(ctx, ev, cfg, st)
+	}
 	mr, err := r.cfg.Forge.MergeRequest(ctx, ev.Repo, ev.Number)
 	if err != nil {
 		return err
@@ -44,6 +52,18 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	planned, err := pick(saved, only)
 	if err != nil {
 		return r.reply(ctx, ev, err.Error())
+	}
+	if cut := interruptedAmong(st, planned); len(cut) > 0 {
+		r.log.Info("not applying plans whose last apply was interrupted", "mr", ref.String(), "stacks", cut)
+		if trigger != records.TriggerComment {
+			return nil
+		}
+		return r.reply(ctx, ev, fmt.Sprintf("the last apply of %s was interrupted, so these plans no longer match the state. "+
+			"Comment `strata plan` to plan again, then apply the new plans.", strings.Join(codeList(cut), ", ")))
+	}
+	planned, done := notApplied(st, planned)
+	if len(planned) == 0 {
+		return r.alreadyApplied(ctx, ev, cfg, st, mr, done, trigger)
 	}
 	applyAt := st.Head
 	if trigger == records.TriggerMerge {
@@ -63,58 +83,90 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
+	defer r.failOnPanic(ctx, rec, ev.Repo, st.Head, forge.StatusApply)
+	st.Applying = &applying{Run: rec.ID, Commit: applyAt, Stacks: changingDirs(planned), Started: time.Now().UTC(), Trigger: trigger}
+	if err := r.saveState(ctx, st); err != nil {
+		r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
+		r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
+		return err
+	}
 	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
+	// What happened is recorded, durably and first, even when the run was
+	// cut short: the state says which stacks are applied before anything
+	// else is told.
+	post := context.WithoutCancel(ctx)
 	if err != nil {
 		state := records.StateFailed
 		if ctx.Err() != nil {
 			state = records.StateInterrupted
 		}
-		r.cfg.Records.Finish(ctx, rec, state, nil, err)
-		r.setStatus(context.WithoutCancel(ctx), ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
+		st.Applying = nil // nothing was applied: the failure came before terraform
+		if serr := r.saveState(post, st); serr != nil {
+			r.log.Error("cannot record that the apply did not start", "mr", ref.String(), "err", serr)
+		}
+		r.cfg.Records.Finish(post, rec, state, nil, err)
+		r.setStatus(post, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
+		return err
+	}
+	if err := r.recordApplies(post, st, rec.ID, applyAt, sum); err != nil {
 		return err
 	}
 	ok := len(sum.Failed()) == 0
 	state, status := records.StateCompleted, forge.StatusSuccess
-	if !ok {
+	switch {
+	case !ok && ctx.Err() != nil:
+		state, status = records.StateInterrupted, forge.StatusFailed
+	case !ok:
 		state, status = records.StateFailed, forge.StatusFailed
 	}
-	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	note, err := r.recordApply(ctx, ref, cfg, st, sum, applyAt, trigger)
-	r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
+	r.cfg.Records.Finish(post, rec, state, &sum, nil)
+	note, err := r.postNote(post, ref, r.render(cfg, sum, applyNext(cfg, sum, trigger)))
+	r.setStatus(post, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
 	if err != nil {
 		return err
 	}
 	if ok && cfg.Automerge && trigger != records.TriggerMerge {
-		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
-			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
-		}
+		return r.automerge(post, ev, st)
 	}
 	return nil
 }
 
-// recordApply keeps a finished apply in the merge request's state (when
-// it succeeded) and on its note, and returns the note.
-func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks.Config, st *state, sum planner.Summary, applyAt string, trigger records.Trigger) (forge.Note, error) {
-	ok := len(sum.Failed()) == 0
-	if ok {
-		st.AppliedAt = applyAt
-		if err := r.saveState(ctx, st); err != nil {
-			return forge.Note{}, err
-		}
+// automerge merges the merge request after a clean apply (automerge:
+// true).
+func (r *Reviewer) automerge(ctx context.Context, ev forge.Event, st *state) error {
+	if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
+		return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %s. Merge it by hand.", comment.Inert(err.Error())))
 	}
-	next := "Apply failed: fix the cause, push, and strata plans again."
-	if ok {
-		next = "Applied. "
-		switch {
-		case trigger == records.TriggerMerge:
-			next += "The locks are released."
-		case cfg.Automerge:
-			next += "strata merges this merge request now (`automerge: true`)."
-		default:
-			next += "Merge this merge request to release its locks."
+	return nil
+}
+
+// applyNext is the next step of an apply's note.
+func applyNext(cfg *stacks.Config, sum planner.Summary, trigger records.Trigger) string {
+	if failed := sum.Failed(); len(failed) > 0 {
+		for _, res := range sum.Stacks {
+			if res.Interrupted != nil {
+				return interruptedNext(trigger)
+			}
 		}
+		return "Apply failed: fix the cause, push, and strata plans again."
 	}
-	return r.postNote(ctx, ref, r.render(cfg, sum, next))
+	switch {
+	case trigger == records.TriggerMerge:
+		return "Applied. The locks are released."
+	case cfg.Automerge:
+		return "Applied. strata merges this merge request now (`automerge: true`)."
+	}
+	return "Applied. Merge this merge request to release its locks."
+}
+
+// interruptedNext is the next step after an apply that was cut short.
+func interruptedNext(trigger records.Trigger) string {
+	if trigger == records.TriggerMerge {
+		return "The apply was interrupted, and the plans no longer match the state (see each stack above). This merge request is merged: " +
+			"open one that touches these stacks to plan them again, then apply the new plans once reviewed."
+	}
+	return "The apply was interrupted, and the plans no longer match the state (see each stack above). Comment `strata plan` to plan again, " +
+		"then apply the new plans once reviewed."
 }
 
 // applyAt applies planned (read from plans) at commit sha.
@@ -144,7 +196,7 @@ func pick(saved planner.Summary, only []string) ([]planner.Result, error) {
 	for _, d := range only {
 		i := slices.IndexFunc(saved.Stacks, func(res planner.Result) bool { return res.Dir == d })
 		if i < 0 {
-			return nil, fmt.Errorf("`%s` has no plan on this merge request; comment `strata plan -s %s` first", d, d)
+			return nil, fmt.Errorf("%s has no plan on this merge request; comment %s first", comment.Code(d), comment.Code("strata plan -s "+d))
 		}
 		out = append(out, saved.Stacks[i])
 	}
@@ -178,7 +230,7 @@ func (r *Reviewer) merged(ctx context.Context, ev forge.Event) error {
 		if err := r.apply(ctx, ev, cfg, nil, records.TriggerMerge); err != nil {
 			return err
 		}
-	} else if st, err := r.loadState(ctx, ref); err == nil && st.Plans != "" && st.AppliedAt == "" {
+	} else if st, err := r.loadState(ctx, ref); err == nil && st.Plans != "" && len(st.Applied) == 0 {
 		r.log.Warn("merged without applying", "mr", ref.String())
 		if err := r.reply(ctx, ev, "this merge request was merged before its plans were applied; they will not be applied now. Plan the target branch again to see what is left to do."); err != nil {
 			return err

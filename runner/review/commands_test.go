@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/strata-iac/strata/planner/comment"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -33,4 +35,33 @@ func TestParseCommand(t *testing.T) {
 			t.Errorf("%q: %+v, want %+v", tc.body, got, tc.want)
 		}
 	}
+}
+
+// FuzzParseCommand: no comment makes the parser panic; what it accepts is
+// a known command with clean stack names, and what it refuses says so in
+// a message that, rendered as a reply renders it, mentions nobody.
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"strata plan", "strata apply -s live/app -s ./db/", "Strata", "strata @all", "strata plan -s",
+		"strata plan --stack=a --stack b", "strata plan -- -target=x", "strata unlock now", "strata\tapply\n-s x", "lgtm", "strata plan -s=\"a b\""} {
+		f.Add(s)
+	}
+	known := map[string]bool{cmdPlan: true, cmdApply: true, cmdUnlock: true, cmdApprovePolicies: true, cmdHelp: true}
+	f.Fuzz(func(t *testing.T, body string) {
+		c, ok, err := parseCommand(body)
+		switch {
+		case !ok && (err != nil || c.Name != ""):
+			t.Fatalf("%q: not a command, yet %+v %v", body, c, err)
+		case ok && err == nil && !known[c.Name]:
+			t.Fatalf("%q: unknown command %q accepted", body, c.Name)
+		case err != nil:
+			if reply := comment.Inert(err.Error()); strings.Contains(reply, "@") && !strings.Contains(reply, "@\u2060") {
+				t.Fatalf("the reply to %q mentions someone: %q", body, reply)
+			}
+		}
+		for _, s := range c.Stacks {
+			if strings.HasPrefix(s, "./") || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
+				t.Fatalf("%q: stack %q not cleaned", body, s)
+			}
+		}
+	})
 }

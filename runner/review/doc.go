@@ -23,6 +23,23 @@
 //     stack) are reported on the merge request, and the event is done.
 //   - `strata apply` as a comment is refused with apply_on: merge: the
 //     repository chose merge-then-apply.
+//   - A plan is applied once (applied.go). The state records an apply in
+//     progress before terraform starts, and each stack applied as soon as
+//     terraform reports it, before any status, note or queue
+//     acknowledgement. An event that finds the plans applied (a
+//     redelivery after a crash, a second approval) runs nothing, sets the
+//     status and note the apply left, and tells a comment when it was
+//     applied. One that finds an apply still in progress knows a crash cut
+//     it short: it does not apply again, but has each stack checked for
+//     what terraform left (tainted resources, its state lock, released
+//     when it is the interrupted apply's own) and says to plan again.
+//   - Replies and notes render every string a user, strata.yaml or
+//     terraform supplied inert (comment.Inert, comment.Code). A reply
+//     still starts with @author, on purpose: it answers that person, whose
+//     name the intake checked.
+//   - A panic while handling an event fails its run (record, status, note
+//     say so, with the cause) and is returned as a permanent
+//     fault.PanicError: the worker logs it and gives the event up.
 //   - Merge requests from forks are not planned unless AllowForks. A
 //     comment's payload may not say whether its merge request comes from
 //     a fork (GitHub's does not), so commands go by the forge's answer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
 )
@@ -111,7 +112,7 @@ func (r *Reviewer) unlock(ctx context.Context, ev forge.Event) error {
 		return err
 	}
 	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "plans discarded by strata unlock"})
-	return r.upsertNote(ctx, ref, fmt.Sprintf("### 🔓 Unlocked by @%s\n\nThe locks of this merge request are released and its plans discarded. Comment `strata plan` to plan again.", ev.User))
+	return r.upsertNote(ctx, ref, fmt.Sprintf("### 🔓 Unlocked by %s\n\nThe locks of this merge request are released and its plans discarded. Comment `strata plan` to plan again.", comment.Inert("@"+ev.User)))
 }
 
 // Sweep releases the locks of a merge request that is merged or closed

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
+	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/stacks"
 )
 
@@ -86,6 +88,24 @@ func report(name string, state forge.StatusState, sum planner.Summary, note forg
 // output.
 const maxSummary = 65_535
 
+// failOnPanic, deferred by a run once its record is started, settles the
+// run when handling it panics: the record says failed, with the cause, the
+// commit status fails with it, and the panic goes on to HandleEvent, which
+// tells the merge request.
+func (r *Reviewer) failOnPanic(ctx context.Context, rec *records.Record, repo, sha, status string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p := fault.Panicked(v)
+	ctx = context.WithoutCancel(ctx)
+	if rec.EndedAt.IsZero() {
+		r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, p)
+	}
+	r.setStatus(ctx, repo, sha, forge.Status{Name: status, State: forge.StatusFailed, Description: oneLine(p.Error())})
+	panic(p)
+}
+
 // setStatus sets a commit status; a failure is logged, not fatal: the note
 // carries the same news.
 func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Status) {
@@ -94,17 +114,8 @@ func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Sta
 	}
 }
 
-// nextStep says on the note what happens next, per apply_on.
-func nextStep(cfg *stacks.Config, sum planner.Summary) string {
-	if failed := sum.Failed(); len(failed) > 0 {
-		return fmt.Sprintf("Fix %s and push: strata plans every new commit. Comment `strata plan` to plan again without a change.", strings.Join(codeList(failed), ", "))
-	}
-	if sum.HasLocked() {
-		return "Some stacks are locked by another merge request; once it is merged or closed, comment `strata plan` to plan them."
-	}
-	if !sum.HasChanges() {
-		return "Nothing to apply."
-	}
+// applyStep says how plans ready to be applied get applied, per apply_on.
+func applyStep(cfg *stacks.Config) string {
 	switch cfg.ApplyOn {
 	case stacks.ApplyOnApproval:
 		return "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
@@ -113,6 +124,9 @@ func nextStep(cfg *stacks.Config, sum planner.Summary) string {
 	}
 	return "Merge this merge request to apply these plans."
 }
+
+// replanStep ends the next step of a run that failed.
+const replanStep = "push the fix: strata plans every new commit (comment `strata plan` to plan again without one)."
 
 // describe sums a run up for a commit status description.
 func describe(sum planner.Summary) string {
@@ -150,7 +164,7 @@ func describe(sum planner.Summary) string {
 func codeList(items []string) []string {
 	out := make([]string, len(items))
 	for i, s := range items {
-		out[i] = "`" + s + "`"
+		out[i] = comment.Code(s)
 	}
 	return out
 }

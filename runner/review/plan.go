@@ -28,17 +28,25 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 	if err != nil {
 		return err
 	}
+	if st.Applying != nil {
+		// An apply a crash cut short may hold the state lock these plans
+		// need: settle it first.
+		if st, err = r.settleFirst(ctx, ev, st); err != nil {
+			return err
+		}
+	}
 	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning"})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
+	defer r.failOnPanic(ctx, rec, ev.Repo, ev.HeadSHA, forge.StatusPlan)
 	sum, note, err := r.planMR(ctx, ev, st, only)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
 			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error())})
-			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), err.Error()))
+			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), comment.Inert(err.Error())))
 		}
 		state := records.StateFailed
 		if ctx.Err() != nil {
@@ -55,6 +63,19 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
 	r.setStatus(ctx, ev.Repo, ev.HeadSHA, report(forge.StatusPlan, status, sum, note))
 	return nil
+}
+
+// settleFirst settles an apply a crash cut short and reads the state
+// again.
+func (r *Reviewer) settleFirst(ctx context.Context, ev forge.Event, st *state) (*state, error) {
+	cfg, err := r.targetConfig(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settleInterrupted(ctx, ev, cfg, st); err != nil {
+		return nil, err
+	}
+	return r.loadState(ctx, ev.MRRef())
 }
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
@@ -90,8 +111,13 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	}
 	sum.Stacks = mergeResults(tgt.Dirs, sum.Stacks, locked)
 	prefix := records.MRPlansPrefix(ref, ev.HeadSHA)
+	var replanned []string // nil: the whole plan set is new
 	if len(only) > 0 && st.Head == ev.HeadSHA && st.Plans != "" {
 		// A partial plan at the same commit updates the plan set.
+		replanned = []string{}
+		for _, res := range sum.Stacks {
+			replanned = append(replanned, res.Dir)
+		}
 		if prev, err := planner.ReadSummary(ctx, store.Prefixed(r.cfg.Store, st.Plans)); err == nil {
 			sum = replaceStacks(prev, sum)
 		}
@@ -103,13 +129,13 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
-	bodies := r.render(cfg, sum, nextStep(cfg, sum))
+	bodies := r.render(cfg, sum, "")
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
+	st.resetApplies(replanned)
 	if st.Head != ev.HeadSHA {
 		st.PolicyApproval = nil // an approval covers one commit only
-		st.AppliedAt = ""
 	}
 	st.Head, st.Base, st.Plans = ev.HeadSHA, sum.Base, prefix
 	st.Locks = union(st.Locks, held)
@@ -173,10 +199,13 @@ func union(a, b []string) []string {
 	return out
 }
 
-// render turns a run into note bodies that fit the forge's limit.
+// render turns a run into note bodies that fit the forge's limit. next,
+// when set, is the whole next step; else the outcome picks it, in the
+// words of applyStep and replanStep.
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return comment.Render(sum, comment.Options{
 		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
+		Steps:      comment.Steps{Apply: applyStep(cfg), Replan: replanStep},
 		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/policy"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
@@ -33,7 +34,7 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 		if ok, err := r.isApplier(ctx, ev.User); err != nil {
 			return nil, err
 		} else if !ok {
-			unmet = append(unmet, fmt.Sprintf("**permission**: @%s may not apply here; ask one of %s.", ev.User, strings.Join(r.cfg.Appliers, ", ")))
+			unmet = append(unmet, fmt.Sprintf("**permission**: %s may not apply here; ask one of %s.", comment.Inert("@"+ev.User), inertList(r.cfg.Appliers)))
 		}
 	}
 	if required[stacks.RequireApproved] {
@@ -76,9 +77,9 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 		if !ok || l.Owner != ref.String() {
 			holder := "nobody"
 			if ok {
-				holder = ref.Short(l.Owner)
+				holder = comment.LockOwner(ref.Short(l.Owner))
 			}
-			unmet = append(unmet, fmt.Sprintf("**lock**: `%s` is not locked by this merge request (held by %s). Comment `strata plan` to take the lock again once it is free.", res.Dir, holder))
+			unmet = append(unmet, fmt.Sprintf("**lock**: %s is not locked by this merge request (held by %s). Comment `strata plan` to take the lock again once it is free.", comment.Code(res.Dir), holder))
 		}
 	}
 	if failing := policyFailures(changing); len(failing) > 0 && !approvedFor(st, st.Head) {
@@ -171,7 +172,17 @@ func ownersText(cfg *stacks.Config) string {
 	if len(cfg.Policy.Owners) == 0 {
 		return "none configured"
 	}
-	return strings.Join(cfg.Policy.Owners, ", ")
+	return inertList(cfg.Policy.Owners)
+}
+
+// inertList renders names from strata.yaml or the server's flags as inert
+// prose, comma-separated.
+func inertList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = comment.Inert(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 func pluralVerb(n int) string {

@@ -64,9 +64,22 @@ func New(cfg Config) (*Reviewer, error) {
 
 // HandleEvent acts on one webhook event. A permanent failure is reported
 // on the merge request and not returned; an error means the event should
-// be retried.
-func (r *Reviewer) HandleEvent(ctx context.Context, ev forge.Event) error {
-	err := r.dispatch(ctx, ev)
+// be retried. A panic is reported on the merge request too, and returned
+// as a *fault.PanicError, so the worker logs it and gives the event up.
+func (r *Reviewer) HandleEvent(ctx context.Context, ev forge.Event) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p := fault.Panicked(v)
+			body := fmt.Sprintf("### ❌ strata failed while handling this event\n\n%s\n\n"+
+				"This is a bug in strata, not in this merge request: the event is given up rather than retried, and the server "+
+				"carries on. Tell the strata operators; the server log holds the details.", comment.Inert(p.Error()))
+			if nerr := r.upsertNote(context.WithoutCancel(ctx), ev.MRRef(), body); nerr != nil {
+				r.log.Error("cannot report a failure on the merge request", "mr", ev.MRRef().String(), "err", nerr)
+			}
+			err = p
+		}
+	}()
+	err = r.dispatch(ctx, ev)
 	if err == nil || !fault.IsPermanent(err) {
 		return err
 	}
@@ -108,13 +121,13 @@ func (r *Reviewer) comment(ctx context.Context, ev forge.Event) error {
 		return nil
 	}
 	if perr != nil {
-		return r.reply(ctx, ev, fmt.Sprintf("strata cannot read that command: %v.\n\n%s", perr, helpText))
+		return r.reply(ctx, ev, fmt.Sprintf("strata cannot read that command: %s.\n\n%s", comment.Inert(perr.Error()), helpText))
 	}
 	if cmd.Name == cmdHelp {
 		return r.reply(ctx, ev, helpText)
 	}
 	if ev.State != "" && ev.State != forge.StateOpened {
-		return r.reply(ctx, ev, fmt.Sprintf("This merge request is %s: strata runs commands on open merge requests only.", ev.State))
+		return r.reply(ctx, ev, fmt.Sprintf("This merge request is %s: strata runs commands on open merge requests only.", comment.Inert(string(ev.State))))
 	}
 	// The head in a comment's payload may be older than the merge
 	// request's; act on the current one.

@@ -63,7 +63,7 @@ func TestRequirements(t *testing.T) {
 	h.plannedAt(1, changes("live/app"))
 
 	unmet := h.unmetFor(1, "mallory", records.TriggerComment)
-	if !hasPrefix(unmet, "**permission**: @mallory may not apply here; ask one of alice, group:platform.") {
+	if !hasPrefix(unmet, "**permission**: @\u2060mallory may not apply here; ask one of alice, group:platform.") {
 		t.Errorf("mallory is no applier: %q", unmet)
 	}
 	if !hasPrefix(unmet, "**approved**: nobody has approved this merge request yet.") {
@@ -143,7 +143,7 @@ func TestLockedStacksAreNotPlanned(t *testing.T) {
 	h.handle(h.openMR(2, "app-too", map[string]string{"live/app/main.tf": "# two\n"}))
 
 	note := h.note(2)
-	for _, want := range []string{"`live/app`", "locked by !1", "Some stacks are locked by another merge request"} {
+	for _, want := range []string{"`live/app`", "locked by !1", "`live/app` is held by !1: once that merge request is merged or closed, comment `strata plan` to plan it."} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note of !2 lacks %q:\n%s", want, note)
 		}
@@ -254,7 +254,7 @@ func TestLocksEndWithTheMergeRequest(t *testing.T) {
 	if n := held("gitlab/acme/infra!1"); n != 0 {
 		t.Errorf("%d locks after unlock", n)
 	}
-	if note := h.note(1); !strings.Contains(note, "Unlocked by @bob") {
+	if note := h.note(1); !strings.Contains(note, "Unlocked by @\u2060bob") {
 		t.Errorf("note:\n%s", note)
 	}
 	if st, _ := h.rv.loadState(ctx, h.event(1, forge.ActionOpened, "bob").MRRef()); st.Plans != "" || len(st.Locks) != 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/strata-iac/strata/runner/forge"
@@ -27,9 +28,48 @@ type state struct {
 	// PolicyApproval is a policy owner's acceptance of the failing
 	// policies, valid for one commit only.
 	PolicyApproval *policyApproval `json:"policy_approval,omitempty"`
-	// AppliedAt is the commit the plans were applied at, once they were.
-	AppliedAt string    `json:"applied_at,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// Applied holds, by stack directory, the applies of the current plans
+	// that completed. Each is saved as soon as terraform reports it, before
+	// any commit status, note or queue acknowledgement, so a redelivered
+	// event finds it and never applies (nor reports failed) again.
+	Applied map[string]appliedStack `json:"applied,omitempty"`
+	// Applying is the apply in progress, saved before terraform starts and
+	// cleared when it ends: found by a later event, it is an apply a crash
+	// of strata cut short.
+	Applying *applying `json:"applying,omitempty"`
+	// Interrupted lists the stacks whose apply was cut short: their plans
+	// no longer match the state, and are not applied until planned again.
+	Interrupted []string  `json:"interrupted,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// appliedStack is one completed apply of a stack's current plan.
+type appliedStack struct {
+	Run    string    `json:"run"`    // the run record's ID
+	Commit string    `json:"commit"` // the commit it was applied at
+	At     time.Time `json:"at"`
+}
+
+// applying is an apply in progress.
+type applying struct {
+	Run     string          `json:"run"`
+	Commit  string          `json:"commit"`
+	Stacks  []string        `json:"stacks"`
+	Started time.Time       `json:"started"`
+	Trigger records.Trigger `json:"trigger"`
+}
+
+// resetApplies forgets the applies of stacks whose plans are replaced
+// (every stack when dirs is nil).
+func (st *state) resetApplies(dirs []string) {
+	if dirs == nil {
+		st.Applied, st.Interrupted = nil, nil
+		return
+	}
+	for _, d := range dirs {
+		delete(st.Applied, d)
+	}
+	st.Interrupted = slices.DeleteFunc(st.Interrupted, func(d string) bool { return slices.Contains(dirs, d) })
 }
 
 type policyApproval struct {

@@ -16,7 +16,12 @@
 // object_attributes.oldrev (new commits) or changes.target_branch, and
 // forge.ActionEdited otherwise.
 //
-// Delivery ID. GitLab's Idempotency-Key header, which stays the same when
+// Bodies. A Content-Length over Options.MaxWebhookBytes is refused (413)
+// before anything is read, a longer body once the limit is passed. Of a
+// note strata keeps the first line, where commands are.
+//
+// Delivery ID. GitLab's Idempotency-Key header (at most 255 bytes, a UUID
+// when GitLab sends it), which stays the same when
 // GitLab retries a delivery; older versions without it get the SHA-256 of
 // the event kind and body, equal for a retry too. X-Gitlab-Event-UUID is
 // not used: every hook of one recursive chain shares it.

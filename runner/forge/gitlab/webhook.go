@@ -22,6 +22,10 @@ const (
 	HeaderIdempotencyKey = "Idempotency-Key"
 )
 
+// maxIdempotencyKeyLen bounds the Idempotency-Key header, a UUID when
+// GitLab sends it; the key becomes part of the queue key.
+const maxIdempotencyKeyLen = 255
+
 // ParseWebhook implements forge.Webhooks. See the package documentation
 // for which events become forge.Events.
 func (c *Client) ParseWebhook(r *http.Request) (forge.Event, error) {
@@ -39,13 +43,19 @@ func (c *Client) ParseWebhook(r *http.Request) (forge.Event, error) {
 		return forge.Event{}, ignored("%s %q is not an event strata acts on", HeaderEvent, kind)
 	}
 
+	if r.ContentLength > c.opts.MaxWebhookBytes {
+		return forge.Event{}, tooLarge(c.opts.MaxWebhookBytes)
+	}
+	key := r.Header.Get(HeaderIdempotencyKey)
+	if len(key) > maxIdempotencyKeyLen {
+		return forge.Event{}, bad("the %s header is %d bytes long; at most %d are accepted", HeaderIdempotencyKey, len(key), maxIdempotencyKeyLen)
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, c.opts.MaxWebhookBytes+1))
 	if err != nil {
 		return forge.Event{}, bad("reading the body: %v", err)
 	}
 	if int64(len(body)) > c.opts.MaxWebhookBytes {
-		return forge.Event{}, &forge.WebhookError{Kind: forge.ErrTooLarge, Forge: Name,
-			Reason: fmt.Sprintf("the body is larger than %d bytes", c.opts.MaxWebhookBytes)}
+		return forge.Event{}, tooLarge(c.opts.MaxWebhookBytes)
 	}
 
 	var ev forge.Event
@@ -59,7 +69,7 @@ func (c *Client) ParseWebhook(r *http.Request) (forge.Event, error) {
 		return forge.Event{}, err
 	}
 	ev.Forge = Name
-	ev.DeliveryID = deliveryID(r.Header.Get(HeaderIdempotencyKey), kind, body)
+	ev.DeliveryID = deliveryID(key, kind, body)
 	return ev, nil
 }
 
@@ -145,7 +155,7 @@ func parseMergeEvent(body []byte) (forge.Event, error) {
 		CloneURL:       e.Project.GitHTTPURL,
 		DefaultBranch:  e.Project.DefaultBranch,
 		Number:         a.IID,
-		Title:          a.Title,
+		Title:          forge.Clip(a.Title, forge.MaxTitleLen),
 		URL:            a.URL,
 		State:          forge.MRState(a.State),
 		Draft:          a.Draft || a.WorkInProgress,
@@ -201,7 +211,7 @@ func parseNoteEvent(body []byte) (forge.Event, error) {
 		CloneURL:      e.Project.GitHTTPURL,
 		DefaultBranch: e.Project.DefaultBranch,
 		Number:        mr.IID,
-		Title:         mr.Title,
+		Title:         forge.Clip(mr.Title, forge.MaxTitleLen),
 		URL:           mr.URL,
 		State:         forge.MRState(mr.State),
 		Draft:         mr.WorkInProgress,
@@ -210,7 +220,7 @@ func parseNoteEvent(body []byte) (forge.Event, error) {
 		HeadSHA:       mr.LastCommit.ID,
 		Fork:          isFork(mr.SourceProjectID, mr.TargetProjectID),
 		NoteID:        a.ID,
-		Body:          a.Note,
+		Body:          forge.FirstLine(a.Note),
 	}
 	if e.User != nil {
 		ev.User = e.User.Username
@@ -232,6 +242,8 @@ func finish(ev forge.Event) (forge.Event, error) {
 		return forge.Event{}, bad("event without project.git_http_url")
 	case ev.Number == 0:
 		return forge.Event{}, bad("event without a merge request iid")
+	case ev.Number < 0:
+		return forge.Event{}, bad("merge request iid %d: want a positive number", ev.Number)
 	}
 	ev.HeadRef = fmt.Sprintf("refs/merge-requests/%d/head", ev.Number)
 	return ev, nil
@@ -241,6 +253,10 @@ func finish(ev forge.Event) (forge.Event, error) {
 // payloads without the IDs count as not forked.
 func isFork(source, target int64) bool {
 	return source != 0 && target != 0 && source != target
+}
+
+func tooLarge(limit int64) error {
+	return &forge.WebhookError{Kind: forge.ErrTooLarge, Forge: Name, Reason: fmt.Sprintf("the body is larger than %d bytes", limit)}
 }
 
 func unauthorized(format string, args ...any) error {
