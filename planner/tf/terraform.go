@@ -31,6 +31,12 @@ type Options struct {
 	// Log receives every command line and what the command printed; nil
 	// discards them.
 	Log io.Writer
+	// Sandbox, when set, runs every command in it, seeing Mounts (and the
+	// binary). Everything terraform reads or writes must be in Mounts: the
+	// working directory, TF_DATA_DIR, the plugin cache, the CLI config,
+	// the local state, the plan file.
+	Sandbox *Sandbox
+	Mounts  Mounts
 }
 
 // New returns a Terraform that runs bin with opts.
@@ -43,7 +49,8 @@ func New(bin *Binary, opts Options) *Terraform {
 	}
 	return &Terraform{
 		bin: bin,
-		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace},
+		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace,
+			sandbox: opts.Sandbox, mounts: opts.Mounts},
 		log: opts.Log,
 	}
 }
@@ -54,7 +61,12 @@ func (t *Terraform) Binary() *Binary { return t.bin }
 // exec runs one command and logs it. A command whose standard output is
 // data (show -json) logs its size rather than the data.
 func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Output, error) {
-	out, err := t.cmd.run(ctx, args...)
+	return t.execIn(ctx, t.cmd, dataOut, args...)
+}
+
+// execIn is exec with a command of its own (init's extra mounts).
+func (t *Terraform) execIn(ctx context.Context, cmd command, dataOut bool, args ...string) (Output, error) {
+	out, err := cmd.run(ctx, args...)
 	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
 	if dataOut {
 		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))
