@@ -16,7 +16,8 @@
 //   - Split values: Terraform wraps long strings and diagnostics, and JSON
 //     writes line breaks as \n. Matching runs on a skeleton of the text
 //     without whitespace, line breaks (raw or escaped) and the gutter a
-//     wrapped line starts with (+ - ~ > | * # and box-drawing characters),
+//     wrapped line starts with (+ - ~ > | * # and box-drawing characters,
+//     followed by whitespace),
 //     and the secrets are reduced the same way, so a value split over
 //     several lines, indented or boxed, is still found; the whole span it
 //     covers, line breaks included, becomes Mask.

@@ -12,7 +12,8 @@ type span struct{ start, end int }
 type text interface{ ~string | ~[]byte }
 
 // skipper walks a text the way the skeleton sees it: whitespace, line
-// breaks (raw or escaped as \n, \r, \t) and, after a line break, gutter
+// breaks (raw, or escaped once or twice as \n, \r, \t) and, after a line
+// break, gutter
 // characters are skipped; everything else is a unit, one byte or a
 // two-byte backslash escape, fed to the automaton byte by byte.
 type skipper struct{ afterBreak bool }
@@ -31,18 +32,23 @@ func skip[T text](sk *skipper, t T, i int) int {
 		sk.afterBreak = true
 		return 1
 	case '\\':
-		if i+1 < len(t) {
-			switch t[i+1] {
+		// \n, and \\n as JSON writes a text that holds \n.
+		j := i + 1
+		if j+1 < len(t) && t[j] == '\\' {
+			j++
+		}
+		if j < len(t) {
+			switch t[j] {
 			case 'n', 'r':
 				sk.afterBreak = true
-				return 2
+				return j + 1 - i
 			case 't':
-				return 2
+				return j + 1 - i
 			}
 		}
 	}
 	if sk.afterBreak {
-		if w := gutter(t, i); w > 0 {
+		if w := gutter(t, i); w > 0 && i+w < len(t) && (t[i+w] == ' ' || t[i+w] == '\t') {
 			return w
 		}
 		sk.afterBreak = false
@@ -50,9 +56,25 @@ func skip[T text](sk *skipper, t T, i int) int {
 	return 0
 }
 
+// unitWidth is 2 for a backslash escape (a backslash and the byte after
+// it, unless that is whitespace), else 1: an escape is masked whole or not
+// at all, so masking never leaves half of one.
+func unitWidth[T text](t T, i int) int {
+	if t[i] == '\\' && i+1 < len(t) {
+		switch t[i+1] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return 2
+		}
+	}
+	return 1
+}
+
 // gutter is the width of the gutter character at t[i], 0 when there is
 // none: what Terraform starts a wrapped line with (diff markers, quote
-// and box-drawing characters U+2500–U+257F).
+// and box-drawing characters U+2500–U+257F). It counts as a gutter only
+// when whitespace follows, as Terraform writes them; otherwise it may
+// well be part of a secret that goes on on that line.
 func gutter[T text](t T, i int) int {
 	switch t[i] {
 	case '+', '-', '~', '>', '|', '*', '#':
@@ -60,6 +82,11 @@ func gutter[T text](t T, i int) int {
 	case 0xE2:
 		if i+2 < len(t) && (t[i+1] == 0x94 || t[i+1] == 0x95) && t[i+2] >= 0x80 && t[i+2] <= 0xBF {
 			return 3
+		}
+	case '\\':
+		// > as JSON escapes it, HTML-safe.
+		if i+5 < len(t) && string(t[i:i+6]) == `\u003e` {
+			return 6
 		}
 	}
 	return 0
@@ -75,10 +102,7 @@ func skeleton(s string) string {
 			i += w
 			continue
 		}
-		width := 1
-		if s[i] == '\\' && i+1 < len(s) {
-			width = 2
-		}
+		width := unitWidth(s, i)
 		out = append(out, s[i:i+width]...)
 		i += width
 	}
@@ -185,10 +209,7 @@ func spansOf[T text](r *Redactor, t T) []span {
 			i += w
 			continue
 		}
-		width := 1
-		if t[i] == '\\' && i+1 < len(t) {
-			width = 2
-		}
+		width := unitWidth(t, i)
 		for j := range width {
 			starts[k&mask] = i
 			k++
