@@ -142,16 +142,7 @@ func WriteCLIConfig(dir, pluginCacheDir string, sources ...CLIConfigSource) (CLI
 			}
 		}
 	}
-	for _, b := range blocks {
-		if b.typ != "credentials" {
-			continue
-		}
-		for _, a := range b.attrs {
-			if a.value.Type() == cty.String && a.value.IsKnown() && !a.value.IsNull() {
-				cfg.Secrets = append(cfg.Secrets, a.value.AsString())
-			}
-		}
-	}
+	cfg.Secrets = credentialTokens(blocks)
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
 	body.SetAttributeValue("plugin_cache_dir", cty.StringVal(pluginCacheDir))
@@ -173,6 +164,32 @@ func WriteCLIConfig(dir, pluginCacheDir string, sources ...CLIConfigSource) (CLI
 		return cfg, fmt.Errorf("terraform CLI config: %w", err)
 	}
 	return cfg, nil
+}
+
+// CLIConfigSecrets checks src as WriteCLIConfig would read it and returns
+// the tokens of its credentials blocks.
+func CLIConfigSecrets(src CLIConfigSource) ([]string, error) {
+	blocks, err := parseCLIConfig(src)
+	if err != nil {
+		return nil, err
+	}
+	return credentialTokens(blocks), nil
+}
+
+// credentialTokens are the string values of credentials blocks.
+func credentialTokens(blocks []cliBlock) []string {
+	var out []string
+	for _, b := range blocks {
+		if b.typ != "credentials" {
+			continue
+		}
+		for _, a := range b.attrs {
+			if a.value.Type() == cty.String && a.value.IsKnown() && !a.value.IsNull() {
+				out = append(out, a.value.AsString())
+			}
+		}
+	}
+	return out
 }
 
 func writeBlock(body *hclwrite.Body, b cliBlock) {
