@@ -10,10 +10,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-iac/strata/internal/redact"
+	"github.com/strata-iac/strata/internal/secretenv"
+	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner"
 	"github.com/strata-iac/strata/runner/drift"
 	"github.com/strata-iac/strata/runner/forge"
@@ -36,6 +41,7 @@ type serverFlags struct {
 	lockLease, stackTimeout              time.Duration
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
+	sandbox                              string
 }
 
 func newServerCmd() *cobra.Command {
@@ -51,6 +57,11 @@ as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
 --gitlab-token-file and --gitlab-webhook-secret-file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// First of all: the secrets leave the environment other
+			// processes can read (this re-executes strata in place).
+			if err := secretenv.Hide(secretVar); err != nil {
+				return err
+			}
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
@@ -83,6 +94,7 @@ as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
 	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes (it holds a secret: prefer STRATA_NOTIFY_WEBHOOK)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
 	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
+	fl.StringVar(&f.sandbox, "sandbox", string(tf.SandboxRequired), sandboxUsage)
 	return c
 }
 
@@ -93,11 +105,9 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err := checkFormat(f.logFormat, "json", "text"); err != nil {
 		return fmt.Errorf("--log-format: %w", err)
 	}
-	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	if f.logFormat == "text" {
-		handler = slog.NewTextHandler(stderr, nil)
+	if err := secretenv.Protect(); err != nil {
+		return err
 	}
-	log := slog.New(handler)
 	dir, err := dataDir(f.dataDir)
 	if err != nil {
 		return err
@@ -116,6 +126,20 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if hookSecret == "" {
 		return errors.New("no webhook secret: set STRATA_GITLAB_WEBHOOK_SECRET or --gitlab-webhook-secret-file, and the same secret token on the GitLab webhook")
 	}
+	tfEnv, err := terraformSecrets(token, hookSecret, f.notifyWebhook)
+	if err != nil {
+		return err
+	}
+	red := redact.New(tfEnv.secrets...)
+	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if f.logFormat == "text" {
+		handler = slog.NewTextHandler(stderr, nil)
+	}
+	log := slog.New(red.Handler(handler))
+	sandbox, err := openSandbox(ctx, f.sandbox, func(err error) { log.Warn("terraform runs unsandboxed", "reason", err.Error()) })
+	if err != nil {
+		return err
+	}
 	if len(f.repoAllowlist) == 0 {
 		log.Warn("--repo-allowlist is empty: every webhook will be refused")
 	}
@@ -123,6 +147,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	glForge := forge.Redacted(gl, red)
 	locksURL := orDefault(f.locks, defaultLocksURL(dir))
 	locks, err := lock.Open(ctx, locksURL, lock.Options{Lease: f.lockLease})
 	if err != nil {
@@ -136,10 +161,11 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer scanLocks.Close()
-	st, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
+	rawStore, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
 	if err != nil {
 		return err
 	}
+	st := store.Redacted(rawStore, red, func(key string) bool { return strings.HasSuffix(key, planner.PlanFile) })
 	queueURL := orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db"))
 	q, err := queue.Open(ctx, queueURL, queue.Options{Logger: log})
 	if err != nil {
@@ -147,11 +173,12 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}
 	defer q.Close()
 	srv, err := runner.New(runner.Config{
-		Forges: []forge.Forge{gl}, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
+		Forges: []forge.Forge{glForge}, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
-		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
+		Sandbox: sandbox, PlanEnv: tfEnv.plan, ApplyEnv: tfEnv.apply, Secrets: tfEnv.secrets,
+		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red},
 	})
 	if err != nil {
 		return err
@@ -164,7 +191,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("strata server listening", "addr", ln.Addr().String(), "gitlab", f.gitlabURL,
-		"locks", locksURL, "store", st.String(), "queue", queueURL, "version", versionString())
+		"locks", locksURL, "store", st.String(), "queue", queueURL, "sandbox", sandbox != nil, "version", versionString())
 	runDone := make(chan error, 1)
 	go func() { runDone <- srv.Run(ctx) }()
 	select {
