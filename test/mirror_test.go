@@ -47,12 +47,12 @@ func spyProvider(t *testing.T, dataDir string, strataPID int, secrets ...string)
 	return mirror, bin
 }
 
-// operatorCLIConfig writes an operator's terraform CLI config that installs
-// acme/* from mirror and everything else directly.
-func operatorCLIConfig(t *testing.T, installation string) string {
+// operatorCLIConfig writes an operator's terraform CLI config holding
+// content and returns its path.
+func operatorCLIConfig(t *testing.T, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "operator.tfrc")
-	if err := os.WriteFile(path, []byte(installation), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
