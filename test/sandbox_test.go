@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -119,10 +120,11 @@ func forgeTexts(srv *e2eServer, project string, iid int64, sha string) map[strin
 // strata: the server's environment (by its PID), every environment in
 // /proc, strata's data dir and /proc entry, and (legitimately) a secret of
 // its own environment, printed whole and split over lines.
-func attackStack(dataDir string, pid int) string {
+func attackStack(dataDir string, pid int, secretFile string) string {
 	return fmt.Sprintf(`locals {
   data = %q
   pid  = "%d"
+  file = %q
   self = file("/proc/self/environ")
   tok  = regex("DEPLOY_TOKEN=([^\\x00]*)", local.self)[0]
 }
@@ -137,6 +139,7 @@ output "environs" {
 
 output "probes" {
   value = {
+    secret_file = fileexists(local.file)
     locks       = fileexists("${local.data}/locks.db")
     queue       = fileexists("${local.data}/queue.db")
     strata_proc = fileexists("/proc/${local.pid}/status")
@@ -148,7 +151,7 @@ output "probes" {
 output "split_token" {
   value = join("\n", [for c in chunklist(split("", local.tok), 7) : join("", c)])
 }
-`, dataDir, pid)
+`, dataDir, pid, secretFile)
 }
 
 // planOutputs reads the outputs of the stored plan.json of a stack.
@@ -185,8 +188,8 @@ const deployToken = "deploy-0123456789-abcdefghij-XYZ"
 // TestServerSandboxKeepsPlanCodeFromStrata plays the first two attacks of
 // DESIGN §11 through strata server with its default --sandbox required: a
 // merge request whose plan reads the server's environment by its PID and
-// every environment in /proc, and probes strata's data dir and /proc
-// entry. The probes see nothing; no secret strata holds (the GitLab token,
+// every environment in /proc, and probes strata's data dir, a secret file
+// and strata's /proc entry. The probes see nothing; no secret strata holds (the GitLab token,
 // the webhook secret) nor the secret given to the plan's terraform appears
 // in a note, a status, the log or any file of the data dir, even split
 // over lines; and the server's own /proc environ holds no secret.
@@ -198,11 +201,13 @@ func TestServerSandboxKeepsPlanCodeFromStrata(t *testing.T) {
 	const repo = "acme/infra"
 	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
 	data := t.TempDir()
-	srv := startServerEnv(t, gl, data, []string{"STRATA_PLAN_ENV_DEPLOY_TOKEN=" + deployToken})
+	secretFile := filepath.Join(t.TempDir(), "webhook-secret")
+	os.WriteFile(secretFile, []byte(webhookSecret), 0o600)
+	srv := startServerEnv(t, gl, data, []string{"STRATA_PLAN_ENV_DEPLOY_TOKEN=" + deployToken}, "--gitlab-webhook-secret-file", secretFile)
 	if !strings.Contains(srv.log(), `"sandbox":true`) {
 		t.Fatalf("the server does not sandbox terraform by default:\n%s", srv.log())
 	}
-	sha := rem.branch("attack", map[string]string{"live/attack/main.tf": attackStack(data, srv.pid())})
+	sha := rem.branch("attack", map[string]string{"live/attack/main.tf": attackStack(data, srv.pid(), secretFile)})
 	gl.AddMergeRequest(repo, fakegitlab.MergeRequest{IID: 1, SourceBranch: "attack", SHA: sha, Author: "mallory"})
 	if code := srv.deliver(gl.MergeRequestHook(repo, 1, "open", "mallory")); code != http.StatusAccepted {
 		t.Fatalf("open: HTTP %d", code)
@@ -216,7 +221,7 @@ func TestServerSandboxKeepsPlanCodeFromStrata(t *testing.T) {
 		t.Errorf("plan-time code read the server's /proc environ: %.200v", out["parent_environ"])
 	}
 	probes, _ := json.Marshal(out["probes"])
-	if string(probes) != `{"locks":false,"mirrors":0,"queue":false,"store":0,"strata_proc":false}` {
+	if string(probes) != `{"locks":false,"mirrors":0,"queue":false,"secret_file":false,"store":0,"strata_proc":false}` {
 		t.Errorf("plan-time code sees strata: %s", probes)
 	}
 	if environs, _ := json.Marshal(out["environs"]); strings.Contains(string(environs), "STRATA_") {
@@ -253,7 +258,7 @@ func TestServerWithoutSandboxHidesItsEnvironment(t *testing.T) {
 	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
 	data := t.TempDir()
 	srv := startServerEnv(t, gl, data, []string{"STRATA_PLAN_ENV_DEPLOY_TOKEN=" + deployToken}, "--sandbox", "off")
-	sha := rem.branch("attack", map[string]string{"live/attack/main.tf": attackStack(data, srv.pid())})
+	sha := rem.branch("attack", map[string]string{"live/attack/main.tf": attackStack(data, srv.pid(), "/nonexistent")})
 	gl.AddMergeRequest(repo, fakegitlab.MergeRequest{IID: 1, SourceBranch: "attack", SHA: sha, Author: "mallory"})
 	srv.deliver(gl.MergeRequestHook(repo, 1, "open", "mallory"))
 	srv.eventually("the attack's plan", func() bool {
@@ -324,5 +329,38 @@ func TestServerNeverUsesAnImpliedMirror(t *testing.T) {
 	secrets := map[string]string{"the GitLab token": gl.Token, "the webhook secret": webhookSecret}
 	for _, l := range leaks(t, secrets, forgeTexts(srv, repo, 1, sha), data) {
 		t.Error(l)
+	}
+}
+
+// TestServerRefusesToStartWithoutSandbox starts strata server where
+// bubblewrap is not on PATH: with the default --sandbox required it exits
+// at once with one line saying what to do; with auto it starts and warns.
+// strata plan, whose default is auto, plans and says on stderr that
+// terraform runs unsandboxed.
+func TestServerRefusesToStartWithoutSandbox(t *testing.T) {
+	needTerraform(t)
+	tfPath, _ := exec.LookPath("terraform")
+	bin := t.TempDir()
+	if err := os.Symlink(tfPath, filepath.Join(bin, "terraform")); err != nil {
+		t.Fatal(err)
+	}
+	gl := fakegitlab.New()
+	t.Cleanup(gl.Close)
+	env := []string{"PATH=" + bin, "STRATA_GITLAB_TOKEN=" + gl.Token, "STRATA_GITLAB_WEBHOOK_SECRET=" + webhookSecret}
+	r := runStrata(t, env, "server", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--gitlab-url", gl.URL)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], "install it (apt-get install bubblewrap") || !strings.Contains(lines[0], "--sandbox off") {
+		t.Fatalf("strata server without bwrap: exit %d, stderr:\n%s\nwant exit 1 and one line saying how to fix it", r.code, r.stderr)
+	}
+
+	srv := startServerEnv(t, gl, t.TempDir(), []string{"PATH=" + bin}, "--sandbox", "auto")
+	if !strings.Contains(srv.log(), `"msg":"terraform runs unsandboxed"`) || !strings.Contains(srv.log(), `"sandbox":false`) {
+		t.Errorf("--sandbox auto without bwrap does not say terraform runs unsandboxed:\n%s", srv.log())
+	}
+
+	g, genv := monorepo(t)
+	r = runStrata(t, append(genv, "PATH="+bin), "plan", "--repo", g.Dir, "--stack", "live/prod/network")
+	if r.code != 2 || !strings.Contains(r.stderr, "strata: warning: cannot sandbox terraform: bubblewrap (bwrap) is not installed") {
+		t.Errorf("strata plan without bwrap: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

@@ -53,7 +53,7 @@ func (f *runFlags) session(cmd *cobra.Command) (*planner.Session, error) {
 		fmt.Fprintln(errOut, "strata: warning:", err)
 	}
 	sb, err := openSandbox(cmd.Context(), sandboxFlag(cmd, f.sandbox, string(tf.SandboxAuto)), func(err error) {
-		fmt.Fprintf(errOut, "strata: warning: terraform runs unsandboxed: %v\n", err)
+		fmt.Fprintf(errOut, "strata: warning: %v: terraform runs unsandboxed\n", err)
 	})
 	if err != nil {
 		return nil, err

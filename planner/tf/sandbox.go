@@ -31,15 +31,15 @@ func ParseSandboxMode(s string) (SandboxMode, error) {
 // NewSandbox returns the sandbox every terraform process runs in, after
 // checking once that one can be made here. Mode off returns nil. When no
 // sandbox can be made the error says why and how to enable one (install
-// bubblewrap, allow unprivileged user namespaces) or to turn it off; with
-// mode auto the sandbox is then nil and the caller says so and goes on.
+// bubblewrap, allow unprivileged user namespaces); the caller refuses to
+// go on (mode required) or says so and runs terraform unsandboxed (auto).
 func NewSandbox(ctx context.Context, mode SandboxMode) (*Sandbox, error) {
 	if mode == SandboxOff {
 		return nil, nil
 	}
 	s, err := probeSandbox(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cannot sandbox terraform: %w; or run with --sandbox off (STRATA_SANDBOX=off) to run terraform unsandboxed", err)
+		return nil, fmt.Errorf("cannot sandbox terraform: %w", err)
 	}
 	return s, nil
 }
