@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -79,6 +80,22 @@ func secretVar(name string) bool {
 		name == envName("notify-webhook")
 }
 
+// urlSecrets are the parts of a URL that hold a secret: the whole URL, its
+// path and query (a Slack webhook's secret is its path) and its password.
+func urlSecrets(raw string) []string {
+	if raw == "" {
+		return nil
+	}
+	out := []string{raw}
+	if u, err := url.Parse(raw); err == nil {
+		out = append(out, u.Path, u.RawQuery)
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw)
+		}
+	}
+	return out
+}
+
 // serverSecrets is what the server keeps of its secrets once they left
 // its environment: every value to mask, and terraform's per-operation
 // environment.
@@ -87,14 +104,14 @@ type serverSecrets struct {
 	plan, apply []string
 }
 
-// terraformSecrets gathers the secrets the server holds: its own (forge
+// heldSecrets gathers the secrets the server holds: its own (forge
 // token, webhook secret, notify webhook URL), the values of variables of
 // its environment whose names look secret, those of terraform's
 // per-operation environment and the tokens of the operator's CLI config
 // for terraform (checked here, so a broken one stops the server at start).
 // Then it takes strata's own secret variables out of Go's environment:
 // nothing strata starts inherits them.
-func terraformSecrets(own ...string) (serverSecrets, error) {
+func heldSecrets(own ...string) (serverSecrets, error) {
 	env := os.Environ()
 	var out serverSecrets
 	var err error

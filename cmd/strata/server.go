@@ -126,11 +126,11 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if hookSecret == "" {
 		return errors.New("no webhook secret: set STRATA_GITLAB_WEBHOOK_SECRET or --gitlab-webhook-secret-file, and the same secret token on the GitLab webhook")
 	}
-	tfEnv, err := terraformSecrets(token, hookSecret, f.notifyWebhook)
+	held, err := heldSecrets(append([]string{token, hookSecret}, urlSecrets(f.notifyWebhook)...)...)
 	if err != nil {
 		return err
 	}
-	red := redact.New(tfEnv.secrets...)
+	red := redact.New(held.secrets...)
 	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
 	if f.logFormat == "text" {
 		handler = slog.NewTextHandler(stderr, nil)
@@ -177,7 +177,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
-		Sandbox: sandbox, PlanEnv: tfEnv.plan, ApplyEnv: tfEnv.apply, Secrets: tfEnv.secrets,
+		Sandbox: sandbox, PlanEnv: held.plan, ApplyEnv: held.apply, Secrets: held.secrets,
 		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red},
 	})
 	if err != nil {
