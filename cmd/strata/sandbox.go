@@ -81,14 +81,19 @@ func secretVar(name string) bool {
 }
 
 // urlSecrets are the parts of a URL that hold a secret: the whole URL, its
-// path and query (a Slack webhook's secret is its path) and its password.
+// path and query when long enough to be one (a Slack webhook's secret is
+// its path; "/hook" is not a secret) and its password.
 func urlSecrets(raw string) []string {
 	if raw == "" {
 		return nil
 	}
 	out := []string{raw}
 	if u, err := url.Parse(raw); err == nil {
-		out = append(out, u.Path, u.RawQuery)
+		for _, part := range []string{u.Path, u.RawQuery} {
+			if len(part) >= 16 {
+				out = append(out, part)
+			}
+		}
 		if pw, ok := u.User.Password(); ok {
 			out = append(out, pw)
 		}
