@@ -43,9 +43,11 @@
 //     files read-only, a private /tmp, a generated /etc/passwd and
 //     /etc/group of the one user, and the Mounts its caller lists; the
 //     network is left as it is. --as-pid-1 makes terraform PID 1 of its
-//     namespace: whatever it leaves behind dies with it, and bwrap's
-//     --info-fd gives its PID, so an interrupt reaches terraform itself
-//     (bwrap forwards no signal). NewSandbox runs one sandbox once
+//     namespace: whatever it leaves behind dies with it, bwrap's --info-fd
+//     gives its PID, so an interrupt reaches terraform itself (bwrap
+//     forwards no signal), and bwrap waits for it, so its CPU time counts
+//     as strata's children's (without it bwrap's init waits for terraform
+//     and bwrap exits first: the time is lost to rusage and benchmarks). NewSandbox runs one sandbox once
 //     (bwrap --version inside it) before any terraform does.
 //   - Plugin cache in the sandbox: init gets it read-write while it holds
 //     the cache's lock (installing providers is what it writes), plan,
