@@ -148,3 +148,79 @@ func rawInitPlan(b *testing.B, r *Runner, root string, dirs []string, parallel i
 	}
 	return took
 }
+
+// BenchmarkPlanAllSandboxed plans the 40 trivial stacks of BenchmarkPlanAll
+// at Parallel 2 with every terraform process in the sandbox and without
+// it, side by side in turns (three rounds each per iteration, the order
+// swapped every round), so the machine's load weighs on both alike.
+// Reported per iteration:
+//
+//	sandbox-s, bare-s  wall time of one PlanAll, mean over the rounds
+//	ratio              sandbox-s / bare-s, the figure to watch (≤ 1.10)
+//	min-ratio, max-ratio  the ratio's range over the rounds
+//	cpu-ratio          the same for CPU time (user+system, strata's and
+//	                   terraform's): free of the waiting other work on the
+//	                   machine adds to wall times
+func BenchmarkPlanAllSandboxed(b *testing.B) {
+	const stacks, parallel, rounds = 40, 2, 3
+	sb := needSandbox(b)
+	bare := newTestRunner(b, Options{Parallel: parallel})
+	boxed := newTestRunner(b, Options{Parallel: parallel, Sandbox: sb})
+	files := map[string]string{}
+	var dirs []string
+	for i := range stacks {
+		dir := fmt.Sprintf("live/s%02d", i)
+		dirs = append(dirs, dir)
+		files[dir+"/main.tf"] = fmt.Sprintf("resource \"terraform_data\" \"a\" {\n  input = \"%d\"\n}\n\noutput \"a\" {\n  value = terraform_data.a.output\n}\n", i)
+	}
+	ctx := context.Background()
+	var boxedCPU, bareCPU time.Duration
+	planAll := func(r *Runner) time.Duration {
+		root, states := export(b, files), b.TempDir()
+		jobs := make([]Job, stacks)
+		for i, d := range dirs {
+			jobs[i] = Job{Dir: d, Root: root, StateDir: filepath.Join(states, d)}
+		}
+		start, cpu := time.Now(), cpuTime()
+		results := r.PlanAll(ctx, jobs)
+		took := time.Since(start)
+		if r == boxed {
+			boxedCPU += cpuTime() - cpu
+		} else {
+			bareCPU += cpuTime() - cpu
+		}
+		for _, res := range results {
+			if res.Status != StatusChanges {
+				b.Fatalf("%s: %s %s", res.Dir, res.Status, res.Error)
+			}
+		}
+		return took
+	}
+	var boxedTotal, bareTotal time.Duration
+	minRatio, maxRatio := 0.0, 0.0
+	for b.Loop() {
+		for round := range rounds {
+			var x, y time.Duration
+			if round%2 == 0 {
+				x = planAll(boxed)
+				y = planAll(bare)
+			} else {
+				y = planAll(bare)
+				x = planAll(boxed)
+			}
+			boxedTotal, bareTotal = boxedTotal+x, bareTotal+y
+			ratio := x.Seconds() / y.Seconds()
+			if minRatio == 0 || ratio < minRatio {
+				minRatio = ratio
+			}
+			maxRatio = max(maxRatio, ratio)
+		}
+	}
+	n := float64(b.N * rounds)
+	b.ReportMetric(boxedTotal.Seconds()/n, "sandbox-s")
+	b.ReportMetric(bareTotal.Seconds()/n, "bare-s")
+	b.ReportMetric(boxedTotal.Seconds()/bareTotal.Seconds(), "ratio")
+	b.ReportMetric(minRatio, "min-ratio")
+	b.ReportMetric(maxRatio, "max-ratio")
+	b.ReportMetric(boxedCPU.Seconds()/bareCPU.Seconds(), "cpu-ratio")
+}

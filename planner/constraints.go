@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -26,6 +27,12 @@ func StackConstraints(root string, dirs []string) ([]tf.Constraint, error) {
 			rel, err := filepath.Rel(root, mod)
 			if err != nil {
 				return nil, err
+			}
+			if rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				// A module outside the tree: strata reads nothing of
+				// what lies there (it may be another run's workspace),
+				// and terraform, which sees only the tree, refuses it.
+				continue
 			}
 			sf, err := readStackFiles(mod)
 			if err != nil {

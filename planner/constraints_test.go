@@ -35,3 +35,18 @@ terraform {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
 }
+
+// TestStackConstraintsStayInTheTree calls a "module" outside the tree (as
+// another run's workspace would be): strata reads nothing there.
+func TestStackConstraintsStayInTheTree(t *testing.T) {
+	parent := t.TempDir()
+	writeFiles(t, parent, map[string]string{
+		"src/live/a/main.tf":     "module \"x\" {\n  source = \"../../../other/live/b\"\n}\n",
+		"other/live/b/main.tf":   "terraform {\n  required_version = \"= 0.0.1-another-run\"\n}\n",
+		"src/live/a/versions.tf": "terraform {\n  required_version = \">= 1.5\"\n}\n",
+	})
+	got, err := StackConstraints(parent+"/src", []string{"live/a"})
+	if err != nil || fmt.Sprint(got) != fmt.Sprint([]tf.Constraint{{Expr: ">= 1.5", Source: "live/a/versions.tf:2"}}) {
+		t.Errorf("got %v, %v; want only the tree's own constraint", got, err)
+	}
+}

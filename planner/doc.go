@@ -48,6 +48,24 @@
 //     strata hid. The probe is a plan that neither refreshes nor waits for
 //     the lock, the one command that names a lock's holder on every
 //     backend.
+//   - Confinement: each run's terraform sees, in the sandbox, the commit's
+//     tree read-only, its stack's directory, its scratch directory and its
+//     stack's local state read-write, and the Runner's shared files (plugin
+//     cache, CLI config, operator mirrors, credential files) read-only;
+//     nothing else of the data dir (confine.go). A stack directory that
+//     symlinks lead out of the tree is refused: it would be shown
+//     read-write. No path the repository names is ever shown.
+//   - Environments: plans (and drift) get PlanEnv over the common
+//     environment, applies ApplyEnv, so plan-only and apply credentials
+//     differ.
+//   - Redaction: every result is masked (package internal/redact) before
+//     it leaves the Runner: the texts, diagnostics, addresses and plan
+//     JSON, with the secrets given, the secret-looking values of the
+//     environments and the CLI config's tokens. The plan file is not: the
+//     apply needs it byte for byte.
+//   - Private files: DATA_DIR/work and DATA_DIR/state are made 0700, each
+//     stack's state directory too, and what terraform wrote there 0600 after
+//     every run, whatever the data dir's mode was.
 //   - Errors: what a Selection cannot resolve (an unknown ref, a broken
 //     strata.yaml, a directory that is not a stack) is permanent in package
 //     internal/fault's terms; the caller tells the user instead of retrying.

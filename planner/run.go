@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-iac/strata/internal/atomicfile"
 	"github.com/strata-iac/strata/planner/tf"
 )
 
@@ -75,6 +76,7 @@ func (r *Runner) Apply(ctx context.Context, job Job, planFile []byte, wantSHA256
 type run struct {
 	r        *Runner
 	job      Job
+	op       string
 	res      *Result
 	tf       *tf.Terraform
 	stackDir string
@@ -114,15 +116,19 @@ func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.C
 	watch := r.progress.Watch(op, job.Dir, job.Workspace)
 	stackCtx, cancel := context.WithTimeout(ctx, r.stackTimeout)
 	defer cancel()
-	rn := &run{r: r, job: job, res: &res, stackCtx: stackCtx, watch: watch}
+	rn := &run{r: r, job: job, op: op, res: &res, stackCtx: stackCtx, watch: watch}
 	body(stackCtx, rn)
 	if rn.scratch != "" {
 		_ = os.RemoveAll(rn.scratch)
+	}
+	if rn.job.StateDir != "" && rn.stackDir != "" {
+		privatize(rn.job.StateDir)
 	}
 	if res.Status == "" {
 		res.Status = StatusError
 	}
 	res.Log = rn.log.String()
+	r.redactResult(&res)
 	res.Timings.Total = time.Since(start).Seconds()
 	watch.Done(res)
 	return res
@@ -151,6 +157,9 @@ func (rn *run) setup() error {
 	if fi, err := os.Stat(rn.stackDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("stack directory %s not found in %s", job.Dir, root)
 	}
+	if err := inside(root, rn.stackDir); err != nil {
+		return err
+	}
 	stateDir := job.StateDir
 	if stateDir != "" {
 		if stateDir, err = filepath.Abs(stateDir); err != nil {
@@ -169,8 +178,8 @@ func (rn *run) setup() error {
 		return err
 	}
 	if stateDir != "" {
-		if err := os.MkdirAll(stateDir, 0o755); err != nil {
-			return fmt.Errorf("state directory: %w", err)
+		if err := privateState(stateDir); err != nil {
+			return err
 		}
 	}
 	if rn.scratch, err = os.MkdirTemp(rn.r.tempDir, "strata-run-"); err != nil {
@@ -184,12 +193,15 @@ func (rn *run) setup() error {
 	}
 	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
 	rn.installs = installsProviders(rn.stackDir)
+	env := rn.env()
 	rn.tf = tf.New(rn.r.bin, tf.Options{
 		Dir:     rn.stackDir,
-		Env:     append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
+		Env:     env,
 		Grace:   rn.r.grace,
 		Log:     &rn.log,
 		Observe: rn.watch.Line,
+		Sandbox: rn.r.sandbox,
+		Mounts:  rn.mounts(root, stateDir, env),
 	})
 	return nil
 }
@@ -246,6 +258,7 @@ func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 			return false
 		}
 		defer unlock()
+		opts.Writable = []string{rn.r.plugins.Dir}
 	}
 	out, err := rn.tf.Init(ctx, opts)
 	return rn.check("init", out, err)
@@ -359,7 +372,9 @@ func (rn *run) restoreLockFile(planFile []byte) error {
 		if err != nil {
 			return fmt.Errorf("read plan file: %w", err)
 		}
-		return os.WriteFile(filepath.Join(rn.stackDir, ".terraform.lock.hcl"), data, 0o644)
+		// Through a rename: a lock file the commit holds as a symlink is
+		// replaced, never followed.
+		return atomicfile.Write(filepath.Join(rn.stackDir, ".terraform.lock.hcl"), data, 0o644)
 	}
 	return nil
 }

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/strata-iac/strata/internal/redact"
 	"github.com/strata-iac/strata/planner/tf"
 )
 
@@ -56,8 +58,9 @@ type Options struct {
 	Grace time.Duration
 	// Progress reports stacks starting and ending; nil reports nothing.
 	Progress *Progress
-	// CLIConfig is appended to strata's terraform CLI config (e.g. a
-	// provider_installation block for a mirror, credentials blocks).
+	// CLIConfig is merged into strata's terraform CLI config like the
+	// operator's own (TF_CLI_CONFIG_FILE of Environ): a
+	// provider_installation block for a mirror, credentials blocks.
 	CLIConfig string
 	// Environ is the environment terraform's own is made from: STRATA_*
 	// and the TF_* settings strata owns are left out; nil means
@@ -66,12 +69,28 @@ type Options struct {
 	// TempDir holds each run's scratch directory (terraform's data dir,
 	// the plan file); default os.TempDir().
 	TempDir string
+	// Sandbox, when set, runs every terraform process in it (package
+	// planner/tf), seeing only what its run needs.
+	Sandbox *tf.Sandbox
+	// PlanEnv and ApplyEnv (KEY=VALUE) are set over Environ for the
+	// terraform processes of plans and of applies alone (an empty value
+	// removes the variable): plan-only and apply credentials.
+	PlanEnv, ApplyEnv []string
+	// Secrets are masked in every result, with the values of Environ's,
+	// PlanEnv's and ApplyEnv's variables whose names look secret and the
+	// tokens of the CLI config (package internal/redact).
+	Secrets []string
 }
 
 // Runner runs terraform for stacks. It is safe for concurrent use.
 type Runner struct {
 	bin          *tf.Binary
 	env          []string
+	planEnv      []string
+	applyEnv     []string
+	sandbox      *tf.Sandbox
+	mounts       tf.Mounts
+	redactor     *redact.Redactor
 	plugins      tf.PluginCache
 	parallel     int
 	stackTimeout time.Duration
@@ -101,13 +120,31 @@ func NewRunner(opts Options) (*Runner, error) {
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
 		return nil, fmt.Errorf("plugin cache: %w", err)
 	}
-	cli, err := tf.WriteCLIConfig(cacheDir, plugins, opts.CLIConfig)
+	env := environ(opts.Environ)
+	var sources []tf.CLIConfigSource
+	operator, err := tf.OperatorCLIConfig(env)
 	if err != nil {
 		return nil, err
 	}
+	if operator != nil {
+		sources = append(sources, *operator)
+	}
+	if opts.CLIConfig != "" {
+		sources = append(sources, tf.CLIConfigSource{Name: "the planner's CLI config", Content: []byte(opts.CLIConfig)})
+	}
+	cli, err := tf.WriteCLIConfig(cacheDir, plugins, sources...)
+	if err != nil {
+		return nil, err
+	}
+	secrets := slices.Concat(opts.Secrets, redact.EnvSecrets(env), redact.EnvSecrets(opts.PlanEnv), redact.EnvSecrets(opts.ApplyEnv), cli.Secrets)
 	r := &Runner{
 		bin:          opts.Binary,
-		env:          tf.Environ(environ(opts.Environ), "TF_CLI_CONFIG_FILE="+cli),
+		env:          tf.Environ(env, "TF_CLI_CONFIG_FILE="+cli.Path),
+		planEnv:      opts.PlanEnv,
+		applyEnv:     opts.ApplyEnv,
+		sandbox:      opts.Sandbox,
+		mounts:       tf.Mounts{ReadOnly: []string{plugins, cli.Path}, Optional: cli.MirrorDirs},
+		redactor:     redact.New(secrets...),
 		plugins:      tf.PluginCache{Dir: plugins},
 		parallel:     opts.Parallel,
 		stackTimeout: opts.StackTimeout,

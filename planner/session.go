@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/strata-iac/strata/internal/fault"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/policy"
 	"github.com/strata-iac/strata/stacks"
 )
@@ -37,6 +38,11 @@ type SessionOptions struct {
 	// NoDownload forbids installing a terraform release that fits the
 	// constraints when none on PATH does.
 	NoDownload bool
+	// Sandbox, PlanEnv, ApplyEnv and Secrets are passed to every Runner
+	// (see Options).
+	Sandbox           *tf.Sandbox
+	PlanEnv, ApplyEnv []string
+	Secrets           []string
 }
 
 // Session plans and applies the stacks of one repository: it reads the

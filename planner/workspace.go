@@ -35,13 +35,21 @@ type workspace struct {
 const (
 	workspaceLock = ".lock"
 	workDir       = "work"
+	stateRoot     = "state"
 )
 
 // workspace exports commit into a fresh directory under DataDir/work.
 func (s *Session) workspace(ctx context.Context, commit *object.Commit) (*workspace, error) {
 	parent := filepath.Join(s.opts.DataDir, workDir)
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return nil, fmt.Errorf("workspace: %w", err)
+	// Workspaces and local state are strata's user's alone, whatever the
+	// data dir's mode.
+	for _, d := range []string{parent, filepath.Join(s.opts.DataDir, stateRoot)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("workspace: %w", err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return nil, fmt.Errorf("workspace: %w", err)
+		}
 	}
 	dir, err := os.MkdirTemp(parent, commit.Hash.String()[:12]+"-")
 	if err != nil {
@@ -155,7 +163,7 @@ func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace
 	}
 	bin, err := tf.FindBinary(ctx, tf.BinaryOptions{
 		Name: cfg.Terraform.Binary, Constraints: append(cons, stackCons...),
-		NoDownload: s.opts.NoDownload, Environ: s.opts.Environ,
+		NoDownload: s.opts.NoDownload, Environ: s.opts.Environ, Sandbox: s.opts.Sandbox,
 	})
 	if err != nil {
 		return nil, err
@@ -167,7 +175,8 @@ func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace
 	return NewRunner(Options{
 		Binary: bin, Parallel: parallel, StackTimeout: s.opts.StackTimeout,
 		Progress: s.opts.Progress, Environ: s.opts.Environ,
-		TempDir: tempDir,
+		TempDir: tempDir, Sandbox: s.opts.Sandbox,
+		PlanEnv: s.opts.PlanEnv, ApplyEnv: s.opts.ApplyEnv, Secrets: s.opts.Secrets,
 	})
 }
 
@@ -180,7 +189,7 @@ func (s *Session) job(an *stacks.Analysis, root, dir string) Job {
 	return Job{
 		Dir: dir, Workspace: an.Config.WorkspaceFor(dir), Root: root, Commit: an.Commit,
 		Inputs: an.Inputs(dir), Backend: b,
-		StateDir: filepath.Join(s.opts.DataDir, "state", filepath.FromSlash(s.opts.RepoName), filepath.FromSlash(dir)),
+		StateDir: filepath.Join(s.opts.DataDir, stateRoot, filepath.FromSlash(s.opts.RepoName), filepath.FromSlash(dir)),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner/drift"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
@@ -77,6 +78,13 @@ type Config struct {
 	StackTimeout time.Duration
 	// Environ is terraform's base environment; nil means os.Environ().
 	Environ []string
+	// Sandbox runs every terraform process in bubblewrap (package
+	// planner/tf); nil runs them unsandboxed.
+	Sandbox *tf.Sandbox
+	// PlanEnv and ApplyEnv are set over Environ for plans and for applies
+	// alone; Secrets are masked in every result (see planner.Options).
+	PlanEnv, ApplyEnv []string
+	Secrets           []string
 	// Drift configures scheduled drift scans.
 	Drift  drift.Settings
 	Logger *slog.Logger
@@ -147,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 	ws := &workspace.Mirrors{
 		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
 		Cloners: map[string]forge.Cloner{}, DataDir: cfg.DataDir, StackTimeout: cfg.StackTimeout, Environ: cfg.Environ,
+		Sandbox: cfg.Sandbox, PlanEnv: cfg.PlanEnv, ApplyEnv: cfg.ApplyEnv, Secrets: cfg.Secrets,
 	}
 	driftForges := map[string]drift.Forge{}
 	for _, f := range cfg.Forges {

@@ -307,15 +307,10 @@ resource "aws_s3_object" "flag" {
 `, bucket)})
 	g.Commit("a feature flag")
 	home := t.TempDir()
-	data := filepath.Join(home, "data")
-	// Terraform's implicit mirror: XDG_DATA_HOME/terraform/plugins.
-	if err := os.MkdirAll(filepath.Join(data, "terraform"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(mirror, filepath.Join(data, "terraform", "plugins")); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"XDG_DATA_HOME=" + data, "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	// The operator's CLI config names the mirror: strata never lets
+	// terraform use an implied one (README.md, How strata runs Terraform).
+	tfrc := operatorCLIConfig(t, fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path = %q\n  }\n}\n", mirror))
+	env := []string{"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "TF_CLI_CONFIG_FILE=" + tfrc}
 	out := t.TempDir()
 	if r := runStrata(t, env, "plan", "--repo", g.Dir, "--all", "--out", out); r.code != 2 {
 		t.Fatalf("plan exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner/store"
 )
 
@@ -91,6 +92,7 @@ Exit status: 0 no stack drifted, 2 some drifted, 1 some could not be checked
 	c.Flags().IntVar(&f.parallel, "parallel", 0, "stacks planned at once (default: strata.yaml's parallel, else the number of CPUs)")
 	c.Flags().DurationVar(&f.timeout, "stack-timeout", time.Hour, "longest one stack may run before it is interrupted")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the final result on stderr")
+	c.Flags().StringVar(&f.sandbox, "sandbox", string(tf.SandboxAuto), sandboxUsage+" (else STRATA_SANDBOX)")
 	c.Flags().StringVar(&out, "out", "", "directory or s3://BUCKET/PREFIX for drift.json, summary.json, comment.md and the plan files")
 	c.Flags().StringVar(&format, "format", "text", "output format: text|json")
 	return c

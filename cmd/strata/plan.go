@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner/store"
 )
 
@@ -26,6 +28,7 @@ type runFlags struct {
 	parallel int
 	// progress reports on stderr; session makes it.
 	progress *planner.Progress
+	sandbox  string
 }
 
 func (f *runFlags) register(c *cobra.Command) {
@@ -35,6 +38,7 @@ func (f *runFlags) register(c *cobra.Command) {
 	c.Flags().StringArrayVar(&f.stacks, "stack", nil, "a stack directory to run (repeatable)")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the final result on stderr")
 	c.Flags().DurationVar(&f.timeout, "stack-timeout", time.Hour, "longest one stack may run before it is interrupted")
+	c.Flags().StringVar(&f.sandbox, "sandbox", string(tf.SandboxAuto), sandboxUsage+" (else STRATA_SANDBOX)")
 }
 
 // session opens what plan and apply both need.
@@ -50,12 +54,25 @@ func (f *runFlags) session(cmd *cobra.Command) (*planner.Session, error) {
 		fmt.Fprintln(errOut, "strata: warning:", err)
 	}
 	f.progress = planner.NewProgress(errOut, f.quiet)
+	sb, err := openSandbox(cmd.Context(), sandboxFlag(cmd, f.sandbox, string(tf.SandboxAuto)), func(err error) {
+		fmt.Fprintf(errOut, "strata: warning: %v: terraform runs unsandboxed\n", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	planEnv, applyEnv, err := operationEnv(os.Environ())
+	if err != nil {
+		return nil, err
+	}
 	return planner.OpenSession(planner.SessionOptions{
 		RepoDir:      f.repo,
 		DataDir:      dir,
 		Progress:     f.progress,
 		Parallel:     f.parallel,
 		StackTimeout: f.timeout,
+		Sandbox:      sb,
+		PlanEnv:      planEnv,
+		ApplyEnv:     applyEnv,
 	})
 }
 

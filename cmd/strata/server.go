@@ -8,10 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-iac/strata/internal/redact"
+	"github.com/strata-iac/strata/internal/secretenv"
+	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner"
 	"github.com/strata-iac/strata/runner/drift"
 	"github.com/strata-iac/strata/runner/forge/github"
@@ -35,6 +40,7 @@ type serverFlags struct {
 	lockLease, stackTimeout              time.Duration
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
+	sandbox                              string
 
 	webhookMaxMiB, webhookBodies int
 	webhookBodyTimeout           time.Duration
@@ -60,6 +66,11 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 --github-app-key-file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// First of all: the secrets leave the environment other
+			// processes can read (this re-executes strata in place).
+			if err := secretenv.Hide(secretVar); err != nil {
+				return err
+			}
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
@@ -97,6 +108,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes (it holds a secret: prefer STRATA_NOTIFY_WEBHOOK)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
 	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
+	fl.StringVar(&f.sandbox, "sandbox", string(tf.SandboxRequired), sandboxUsage)
 	return c
 }
 
@@ -104,11 +116,9 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err := checkFormat(f.logFormat, "json", "text"); err != nil {
 		return fmt.Errorf("--log-format: %w", err)
 	}
-	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	if f.logFormat == "text" {
-		handler = slog.NewTextHandler(stderr, nil)
+	if err := secretenv.Protect(); err != nil {
+		return err
 	}
-	log := slog.New(handler)
 	dir, err := dataDir(f.dataDir)
 	if err != nil {
 		return err
@@ -116,12 +126,30 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if f.webhookMaxMiB <= 0 || f.webhookBodies <= 0 || f.webhookBodyTimeout <= 0 {
 		return errors.New("--webhook-max-mib, --webhook-max-bodies and --webhook-body-timeout must be positive")
 	}
-	forges, forgeURLs, err := openForges(f, log)
+	creds, err := readForgeCredentials(f)
+	if err != nil {
+		return err
+	}
+	held, err := heldSecrets(append(creds.secrets(), urlSecrets(f.notifyWebhook)...)...)
+	if err != nil {
+		return err
+	}
+	red := redact.New(held.secrets...)
+	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if f.logFormat == "text" {
+		handler = slog.NewTextHandler(stderr, nil)
+	}
+	log := slog.New(red.Handler(handler))
+	sandbox, err := openSandbox(ctx, f.sandbox, func(err error) { log.Warn("terraform runs unsandboxed", "reason", err.Error()) })
 	if err != nil {
 		return err
 	}
 	if len(f.repoAllowlist) == 0 {
 		log.Warn("--repo-allowlist is empty: every webhook will be refused")
+	}
+	forges, forgeURLs, err := openForges(f, creds, red, log)
+	if err != nil {
+		return err
 	}
 	locksURL := orDefault(f.locks, defaultLocksURL(dir))
 	locks, err := lock.Open(ctx, locksURL, lock.Options{Lease: f.lockLease})
@@ -136,10 +164,11 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer scanLocks.Close()
-	st, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
+	rawStore, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
 	if err != nil {
 		return err
 	}
+	st := store.Redacted(rawStore, red, func(key string) bool { return strings.HasSuffix(key, planner.PlanFile) })
 	queueURL := orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db"))
 	q, err := queue.Open(ctx, queueURL, queue.Options{Logger: log})
 	if err != nil {
@@ -152,7 +181,8 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		BodyTimeout: f.webhookBodyTimeout, MaxBodies: f.webhookBodies,
 		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
-		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
+		Sandbox: sandbox, PlanEnv: held.plan, ApplyEnv: held.apply, Secrets: held.secrets,
+		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red},
 	})
 	if err != nil {
 		return err
@@ -165,7 +195,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("strata server listening", "addr", ln.Addr().String(), "forges", forgeURLs,
-		"locks", locksURL, "store", st.String(), "queue", queueURL, "version", versionString())
+		"locks", locksURL, "store", st.String(), "queue", queueURL, "sandbox", sandbox != nil, "version", versionString())
 	runDone := make(chan error, 1)
 	go func() { runDone <- srv.Run(ctx) }()
 	select {

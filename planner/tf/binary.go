@@ -80,6 +80,9 @@ type BinaryOptions struct {
 	// Environ is the environment the binary's version is read in, filtered
 	// as for any terraform child; nil means os.Environ().
 	Environ []string
+	// Sandbox, when set, is where the versions are read, as every
+	// terraform process runs.
+	Sandbox *Sandbox
 }
 
 // DefaultCacheDir is strata's cache: $XDG_CACHE_HOME/strata, or
@@ -119,7 +122,9 @@ func FindBinary(ctx context.Context, opts BinaryOptions) (*Binary, error) {
 	prod := product.Product{
 		Name:       name,
 		BinaryName: func() string { return name },
-		GetVersion: func(ctx context.Context, path string) (*version.Version, error) { return binaryVersion(ctx, path, env) },
+		GetVersion: func(ctx context.Context, path string) (*version.Version, error) {
+			return binaryVersion(ctx, path, env, opts.Sandbox)
+		},
 	}
 	if exact != "" {
 		return checkExact(ctx, prod, exact, cons)
@@ -287,7 +292,7 @@ func install(ctx context.Context, opts BinaryOptions, cacheDir string, all versi
 		}
 		return nil, err
 	}
-	v, err := binaryVersion(ctx, path, env)
+	v, err := binaryVersion(ctx, path, env, opts.Sandbox)
 	if err != nil {
 		return nil, err
 	}

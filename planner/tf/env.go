@@ -1,17 +1,7 @@
 package tf
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-
-	"github.com/hashicorp/hcl/v2/hclwrite"
-
-	"github.com/strata-iac/strata/internal/atomicfile"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // strippedPrefixes and strippedNames are the variables of strata's own
@@ -66,30 +56,93 @@ func stripped(key string) bool {
 	return false
 }
 
-// WriteCLIConfig writes strata's CLI configuration into dir and returns its
-// path. The file name carries a hash of the content, so concurrent strata
-// processes with different settings never overwrite each other's file, and
-// the write goes through a rename so no terraform ever reads half a file.
-func WriteCLIConfig(dir, pluginCacheDir, extra string) (string, error) {
-	f := hclwrite.NewEmptyFile()
-	body := f.Body()
-	body.SetAttributeValue("plugin_cache_dir", cty.StringVal(pluginCacheDir))
-	body.SetAttributeValue("disable_checkpoint", cty.True)
-	content := "# Written by strata: the CLI configuration of every terraform it runs.\n" +
-		string(f.Bytes())
-	if extra != "" {
-		content += "\n" + strings.TrimSpace(extra) + "\n"
+// Owned reports whether strata sets the variable name itself (or keeps it
+// from terraform), so no per-operation environment may set it.
+func Owned(name string) bool { return stripped(name) }
+
+// PrefixedEnv returns the variables of env whose names start with prefix,
+// with the prefix cut: STRATA_PLAN_ENV_AWS_PROFILE=plan gives
+// AWS_PROFILE=plan.
+func PrefixedEnv(env []string, prefix string) []string {
+	var out []string
+	for _, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, prefix); ok && !strings.HasPrefix(rest, "=") && strings.Contains(rest, "=") {
+			out = append(out, rest)
+		}
 	}
-	sum := sha256.Sum256([]byte(content))
-	path := filepath.Join(dir, "terraformrc-"+hex.EncodeToString(sum[:6]))
-	if existing, err := os.ReadFile(path); err == nil && string(existing) == content {
-		return path, nil
+	return out
+}
+
+// Overlay returns base with the variables of overlay set over it: an
+// overlay entry replaces base's variable of the same name, and one with an
+// empty value removes it. Names strata owns (Owned) are left alone.
+func Overlay(base, overlay []string) []string {
+	set := map[string]string{}
+	var order []string
+	for _, kv := range overlay {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || Owned(k) {
+			continue
+		}
+		if _, dup := set[k]; !dup {
+			order = append(order, k)
+		}
+		set[k] = v
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("terraform CLI config: %w", err)
+	if len(set) == 0 {
+		return base
 	}
-	if err := atomicfile.Write(path, []byte(content), 0o644); err != nil {
-		return "", fmt.Errorf("terraform CLI config: %w", err)
+	out := make([]string, 0, len(base)+len(order))
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, over := set[k]; !over {
+			out = append(out, kv)
+		}
 	}
-	return path, nil
+	for _, k := range order {
+		if v := set[k]; v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// credentialFileVars name files that hold or point to credentials the
+// cloud SDKs of providers read.
+var credentialFileVars = []string{
+	"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE",
+	"GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS_FILE", "ARM_CLIENT_CERTIFICATE_PATH", "ARM_OIDC_TOKEN_FILE_PATH",
+	"KUBECONFIG", "SSL_CERT_FILE", "SSL_CERT_DIR",
+}
+
+// CredentialFiles lists the files terraform's environment env gives
+// providers to read: those the variables of credentialFileVars name
+// (KUBECONFIG and SSL_CERT_DIR may list several, separated by ':'), and
+// the AWS SDK's shared files in $HOME/.aws when their variables are unset.
+// They are the cloud credentials given to terraform, so the sandbox shows
+// them, read-only.
+func CredentialFiles(env []string) []string {
+	vals := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vals[k] = v
+		}
+	}
+	var out []string
+	for _, name := range credentialFileVars {
+		for _, p := range strings.Split(vals[name], ":") {
+			if strings.HasPrefix(p, "/") {
+				out = append(out, p)
+			}
+		}
+	}
+	if home := vals["HOME"]; strings.HasPrefix(home, "/") {
+		if vals["AWS_SHARED_CREDENTIALS_FILE"] == "" {
+			out = append(out, home+"/.aws/credentials")
+		}
+		if vals["AWS_CONFIG_FILE"] == "" {
+			out = append(out, home+"/.aws/config")
+		}
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package tf
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -49,30 +48,5 @@ func TestEnvironStripsStrataAndTerraformOverrides(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
-	}
-}
-
-func TestWriteCLIConfig(t *testing.T) {
-	dir := t.TempDir()
-	path, err := WriteCLIConfig(dir, `/cache/plugins "quoted"`, `provider_installation { direct {} }`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`plugin_cache_dir   = "/cache/plugins \"quoted\""`, "disable_checkpoint = true", "provider_installation { direct {} }"} {
-		if !strings.Contains(string(data), want) {
-			t.Errorf("CLI config lacks %q:\n%s", want, data)
-		}
-	}
-	again, err := WriteCLIConfig(dir, `/cache/plugins "quoted"`, `provider_installation { direct {} }`)
-	if err != nil || again != path {
-		t.Errorf("same content: path %q, %v; want %q", again, err, path)
-	}
-	other, err := WriteCLIConfig(dir, "/elsewhere", "")
-	if err != nil || other == path {
-		t.Errorf("other content: path %q, %v; want a path of its own", other, err)
 	}
 }

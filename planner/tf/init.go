@@ -10,6 +10,10 @@ type InitOptions struct {
 	// file names (-lockfile=readonly, terraform ≥ 1.1 and OpenTofu); an
 	// apply uses it to get the providers its plan was made with.
 	ReadonlyLockfile bool
+	// Writable are paths init may write in a sandbox besides the Mounts
+	// of every command: the plugin cache, while the caller holds its
+	// lock.
+	Writable []string
 }
 
 // Init runs terraform init -input=false. The caller holds the plugin
@@ -22,5 +26,7 @@ func (t *Terraform) Init(ctx context.Context, opts InitOptions) (Output, error) 
 	if opts.ReadonlyLockfile && t.bin.AtLeast("1.1.0") {
 		args = append(args, "-lockfile=readonly")
 	}
-	return t.exec(ctx, false, args...)
+	cmd := t.cmd
+	cmd.mounts = cmd.mounts.With(Mounts{ReadWrite: opts.Writable})
+	return t.execIn(ctx, cmd, false, args...)
 }

@@ -29,6 +29,10 @@ type command struct {
 	// observe, when set, is given each line of standard output as
 	// terraform prints it (the output is also kept whole).
 	observe func(line string)
+	// sandbox, when set, runs terraform in it, seeing mounts (and its own
+	// binary).
+	sandbox *Sandbox
+	mounts  Mounts
 }
 
 // run starts terraform with args and waits for it.
@@ -46,6 +50,12 @@ type command struct {
 // A non-zero exit is not an error: the caller reads Output.Code (plan's
 // -detailed-exitcode makes 2 a success). The error reports a terraform
 // that could not start, or ctx's error when ctx ended.
+//
+// In a sandbox, bwrap starts terraform and passes on no signal: the
+// interrupt goes to terraform itself, by the PID bwrap reports, and a
+// kill of bwrap's group takes the sandbox with it (--die-with-parent).
+// Should strata die, bwrap gets the parent-death signal and the kernel
+// kills terraform at once, without the graceful stop.
 func (c command) run(ctx context.Context, args ...string) (Output, error) {
 	if err := ctx.Err(); err != nil {
 		return Output{Code: -1}, err
@@ -60,9 +70,22 @@ func (c command) run(ctx context.Context, args ...string) (Output, error) {
 	}
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = sysProcAttr()
-	cmd.Cancel = func() error { return interrupt(cmd.Process) }
+	stop, started := interrupt, func() {}
+	if c.sandbox != nil {
+		j, err := c.sandbox.wrap(cmd, c.mounts)
+		if err != nil {
+			return Output{Code: -1}, fmt.Errorf("sandbox %s: %w", c.bin, err)
+		}
+		defer j.close()
+		stop, started = j.interrupt, j.started
+	}
+	cmd.Cancel = func() error { return stop(cmd.Process) }
 	cmd.WaitDelay = c.grace
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		started()
+		err = cmd.Wait()
+	}
 	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Code: -1}
 	if cmd.ProcessState != nil {
 		out.Code = cmd.ProcessState.ExitCode()

@@ -35,6 +35,12 @@ type Options struct {
 	// output as it prints it, for progress reports. It is called from the
 	// goroutine that copies the output.
 	Observe func(line string)
+	// Sandbox, when set, runs every command in it, seeing Mounts (and the
+	// binary). Everything terraform reads or writes must be in Mounts: the
+	// working directory, TF_DATA_DIR, the plugin cache, the CLI config,
+	// the local state, the plan file.
+	Sandbox *Sandbox
+	Mounts  Mounts
 }
 
 // New returns a Terraform that runs bin with opts.
@@ -47,7 +53,8 @@ func New(bin *Binary, opts Options) *Terraform {
 	}
 	return &Terraform{
 		bin: bin,
-		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace, observe: opts.Observe},
+		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace, observe: opts.Observe,
+			sandbox: opts.Sandbox, mounts: opts.Mounts},
 		log: opts.Log,
 	}
 }
@@ -59,11 +66,15 @@ func (t *Terraform) Binary() *Binary { return t.bin }
 // data (show -json) logs its size rather than the data, and is not
 // observed.
 func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Output, error) {
-	c := t.cmd
+	return t.execIn(ctx, t.cmd, dataOut, args...)
+}
+
+// execIn is exec with a command of its own (init's extra mounts).
+func (t *Terraform) execIn(ctx context.Context, cmd command, dataOut bool, args ...string) (Output, error) {
 	if dataOut {
-		c.observe = nil // data, not progress
+		cmd.observe = nil // data, not progress
 	}
-	out, err := c.run(ctx, args...)
+	out, err := cmd.run(ctx, args...)
 	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
 	if dataOut {
 		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))

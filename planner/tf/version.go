@@ -11,12 +11,12 @@ import (
 )
 
 // binaryVersion runs `version -json`, whose terraform_version field both
-// terraform and tofu print, in strata's environment: no STRATA_* variable
-// and no update check.
-func binaryVersion(ctx context.Context, path string, env []string) (*version.Version, error) {
+// terraform and tofu print, in strata's environment (no STRATA_* variable,
+// no update check) and in sb when set, like any terraform process.
+func binaryVersion(ctx context.Context, path string, env []string, sb *Sandbox) (*version.Version, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	out, err := command{bin: path, env: env, grace: 5 * time.Second}.run(ctx, "version", "-json")
+	out, err := command{bin: path, env: env, grace: 5 * time.Second, sandbox: sb}.run(ctx, "version", "-json")
 	if err != nil {
 		return nil, err
 	}

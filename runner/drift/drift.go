@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/strata-iac/strata/internal/redact"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
@@ -68,6 +69,9 @@ type Settings struct {
 	// Refresh is how often the repositories and their schedules are read
 	// again (default 5 minutes).
 	Refresh time.Duration
+	// Redactor masks secrets in the notify webhook's messages; nil masks
+	// nothing.
+	Redactor *redact.Redactor
 }
 
 // Scheduler queues and runs drift scans. Nothing in it matters across

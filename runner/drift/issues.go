@@ -137,7 +137,7 @@ func (d *Scheduler) notify(ctx context.Context, repo repoRecord, prev, next scan
 	if hook == "" || sameSet(prev.Drifted, next.Drifted) {
 		return
 	}
-	text := driftMessage(repo, prev, next)
+	text := d.cfg.Redactor.String(driftMessage(repo, prev, next))
 	body, _ := json.Marshal(map[string]string{"text": text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
 	if err != nil {

@@ -36,5 +36,7 @@
 //   - Identity: FindNote and FindIssue only return what strata's own user
 //     wrote, so a marker pasted by someone else is never taken over.
 //   - Secrets: no error or String() of this package or its implementations
-//     contains a token or webhook secret.
+//     contains a token or webhook secret. Redacted wraps a Forge so that
+//     every text strata sends it (notes, statuses, issues, merge messages)
+//     has the secrets strata knows masked, whatever rendered it.
 package forge

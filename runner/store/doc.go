@@ -34,6 +34,10 @@
 // LockFileEx on Windows, which builds but is not tested); waiting for it
 // honours the context.
 //
+// Redacted wraps a Store so that what is written has the secrets strata
+// knows masked (package internal/redact), but under the keys its caller
+// keeps as they are (plan files, binary and checksummed).
+//
 // This package must not know what the bytes mean: it never parses plans,
 // comments or records.
 package store

@@ -7,6 +7,7 @@ import (
 
 	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/mirror"
 )
@@ -34,6 +35,11 @@ type Mirrors struct {
 	StackTimeout time.Duration
 	// Environ is terraform's base environment; nil means os.Environ().
 	Environ []string
+	// Sandbox, PlanEnv, ApplyEnv and Secrets go to every session (see
+	// planner.SessionOptions).
+	Sandbox           *tf.Sandbox
+	PlanEnv, ApplyEnv []string
+	Secrets           []string
 }
 
 // Open implements Opener.
@@ -59,5 +65,6 @@ func (m *Mirrors) Open(ctx context.Context, repo Repo, sha string) (*planner.Ses
 	return planner.OpenSession(planner.SessionOptions{
 		RepoDir: mr.Path(), RepoName: key, DataDir: m.DataDir,
 		StackTimeout: m.StackTimeout, Environ: m.Environ,
+		Sandbox: m.Sandbox, PlanEnv: m.PlanEnv, ApplyEnv: m.ApplyEnv, Secrets: m.Secrets,
 	})
 }
