@@ -22,11 +22,15 @@ type ChangeSet struct {
 	Analysis *Analysis `json:"-"`
 }
 
-// AffectedStack is a stack of a change set and why it is in it.
+// AffectedStack is a stack instance of a change set and why it is in it.
 type AffectedStack struct {
-	Dir     string   `json:"dir"`
-	Reasons []string `json:"reasons"`
+	Dir       string   `json:"dir"`
+	Workspace string   `json:"workspace"`
+	Reasons   []string `json:"reasons"`
 }
+
+// Name is how the instance is written: DIR, or DIR@WORKSPACE.
+func (s AffectedStack) Name() string { return InstanceName(s.Dir, s.Workspace) }
 
 // Changes computes the change set of head against base the way a merge
 // request shows it: the diff between merge-base(base, head) and head.
@@ -75,6 +79,7 @@ func (r *Repo) ChangesBetween(ctx context.Context, base, head *object.Commit) (*
 	d.ruleOwnFiles()
 	d.ruleModules()
 	d.ruleWatch(paths)
+	d.ruleVarFiles(paths)
 	if slices.Contains(paths, ConfigFile) {
 		d.ruleConfig()
 	}
@@ -83,8 +88,8 @@ func (r *Repo) ChangesBetween(ctx context.Context, base, head *object.Commit) (*
 		return nil, err
 	}
 	for _, s := range ha.Stacks {
-		if rs := d.reasons[s.Dir]; len(rs) > 0 {
-			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Reasons: rs})
+		if rs := d.reasons[s.Name()]; len(rs) > 0 {
+			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Workspace: s.Workspace, Reasons: rs})
 		}
 	}
 	return cs, nil
@@ -99,11 +104,14 @@ type detector struct {
 	// changedIn maps a Terraform directory (at head or base) to the
 	// changed paths it owns.
 	changedIn map[string][]string
-	reasons   map[string][]string
+	reasons   map[string][]string // instance name -> reasons
+	// goneInstances are instances of head's stacks that strata.yaml listed
+	// at the merge base and no longer does, if they were stacks there.
+	goneInstances []string
 }
 
-func (d *detector) add(dir, reason string) {
-	d.reasons[dir] = append(d.reasons[dir], reason)
+func (d *detector) add(s Stack, reason string) {
+	d.reasons[s.Name()] = append(d.reasons[s.Name()], reason)
 }
 
 // attribute gives each changed path to the deepest Terraform directory that
@@ -124,13 +132,23 @@ func (d *detector) attribute(paths []string) {
 }
 
 // Rule 1: a changed path in the stack's own directory, not in a nested
-// stack, unless ignore_changes matches it.
+// stack, unless ignore_changes matches it or it is the var file of an
+// instance of the stack (ruleVarFiles gives that one to its instances).
 func (d *detector) ruleOwnFiles() {
+	varFiles := map[string]map[string]bool{}
+	for _, s := range d.head.Stacks {
+		for _, f := range s.inputFiles {
+			if varFiles[s.Dir] == nil {
+				varFiles[s.Dir] = map[string]bool{}
+			}
+			varFiles[s.Dir][f] = true
+		}
+	}
 	for _, s := range d.head.Stacks {
 		ignore := d.head.Config.IgnoreChangesFor(s.Dir)
 		for _, p := range d.changedIn[s.Dir] {
-			if !matchAny(ignore, relTo(s.Dir, p)) {
-				d.add(s.Dir, "changed "+p)
+			if !matchAny(ignore, relTo(s.Dir, p)) && !varFiles[s.Dir][p] {
+				d.add(s, "changed "+p)
 			}
 		}
 	}
@@ -141,7 +159,7 @@ func (d *detector) ruleModules() {
 	for _, s := range d.head.Stacks {
 		for _, m := range s.Modules {
 			if ps := d.changedIn[m]; len(ps) > 0 {
-				d.add(s.Dir, fmt.Sprintf("module %s changed (%s)", m, firstAndCount(ps)))
+				d.add(s, fmt.Sprintf("module %s changed (%s)", m, firstAndCount(ps)))
 			}
 		}
 	}
@@ -156,13 +174,29 @@ func (d *detector) ruleWatch(paths []string) {
 		}
 		for _, p := range paths {
 			if matchAny(sc.Watch, p) {
-				d.add(s.Dir, "changed "+p+" (watched)")
+				d.add(s, "changed "+p+" (watched)")
 			}
 		}
 	}
 }
 
-// Rule 4: the stack's entry in strata.yaml changed.
+// Rule 3 for var files: a changed path is a file the instance gives
+// terraform with -var-file (var_files, or -var-file in extra_args). It
+// affects that instance only.
+func (d *detector) ruleVarFiles(paths []string) {
+	for _, s := range d.head.Stacks {
+		for _, f := range s.inputFiles {
+			if slices.Contains(paths, f) {
+				d.add(s, "changed "+f+" (var file)")
+			}
+		}
+	}
+}
+
+// Rule 4: the instance's entry in strata.yaml changed. Entries are
+// compared instance by instance, so adding a workspace to a list affects
+// the new instance only. An instance the merge base had and head does not
+// (a workspace taken off a list) is reported under Deleted.
 func (d *detector) ruleConfig() {
 	baseCfg, err := loadConfig(d.baseSnap)
 	if err != nil {
@@ -170,15 +204,22 @@ func (d *detector) ruleConfig() {
 		baseCfg = DefaultConfig()
 	}
 	for _, s := range d.head.Stacks {
-		before, after := baseCfg.Stack(s.Dir), d.head.Config.Stack(s.Dir)
+		before, after := baseCfg.instanceEntry(s.Dir, s.Workspace), d.head.Config.instanceEntry(s.Dir, s.Workspace)
 		switch {
 		case sameStackEntry(before, after):
-		case before == nil:
-			d.add(s.Dir, ConfigFile+" entry added")
+		case baseCfg.Stack(s.Dir) == nil:
+			d.add(s, ConfigFile+" entry added")
 		case after == nil:
-			d.add(s.Dir, ConfigFile+" entry removed")
+			d.add(s, ConfigFile+" entry removed")
 		default:
-			d.add(s.Dir, ConfigFile+" entry changed")
+			d.add(s, ConfigFile+" entry changed")
+		}
+	}
+	for _, s := range d.head.Stacks {
+		for _, ws := range baseCfg.WorkspacesOf(s.Dir) {
+			if name := InstanceName(s.Dir, ws); d.head.Instance(name) == nil && !slices.Contains(d.goneInstances, name) {
+				d.goneInstances = append(d.goneInstances, name)
+			}
 		}
 	}
 }
@@ -202,15 +243,16 @@ func (d *detector) ruleUnparsed() {
 	for _, s := range d.head.Stacks {
 		for _, dir := range append([]string{s.Dir}, s.Modules...) {
 			if _, bad := d.head.unparsed[dir]; bad {
-				d.add(s.Dir, fmt.Sprintf("might call changed module %s: %s does not parse", moduleChanged, dir))
+				d.add(s, fmt.Sprintf("might call changed module %s: %s does not parse", moduleChanged, dir))
 				break
 			}
 		}
 	}
 }
 
-// deletedStacks lists the stacks of the merge base whose directory holds
-// no Terraform at head. They are reported, never planned.
+// deletedStacks lists the stack instances of the merge base whose
+// directory holds no Terraform at head, or whose workspace strata.yaml no
+// longer lists. They are reported, never planned.
 func (d *detector) deletedStacks(ctx context.Context, r *Repo, base *object.Commit) error {
 	var gone []string
 	for _, p := range d.baseSnap.paths {
@@ -218,7 +260,7 @@ func (d *detector) deletedStacks(ctx context.Context, r *Repo, base *object.Comm
 			gone = append(gone, p)
 		}
 	}
-	if len(gone) == 0 {
+	if len(gone) == 0 && len(d.goneInstances) == 0 {
 		return nil
 	}
 	ba, err := r.Analyze(ctx, base)
@@ -226,11 +268,12 @@ func (d *detector) deletedStacks(ctx context.Context, r *Repo, base *object.Comm
 		d.cs.Warnings = append(d.cs.Warnings, fmt.Sprintf("cannot analyse the merge base %s, so deleted stacks are not reported: %v", short(base.Hash), err))
 		return nil
 	}
-	for _, p := range gone {
-		if ba.Stack(p) != nil {
-			d.cs.Deleted = append(d.cs.Deleted, p)
+	for _, st := range ba.Stacks {
+		if slices.Contains(gone, st.Dir) || slices.Contains(d.goneInstances, st.Name()) {
+			d.cs.Deleted = append(d.cs.Deleted, st.Name())
 		}
 	}
+	slices.Sort(d.cs.Deleted)
 	return nil
 }
 

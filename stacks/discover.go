@@ -15,15 +15,32 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Stack is a Terraform root module: planned and applied on its own.
+// Stack is a stack instance: a Terraform root module in one workspace,
+// planned and applied on its own. A directory whose strata.yaml entry lists
+// workspaces is one Stack per workspace.
 type Stack struct {
-	Dir       string   `json:"dir"`
-	Workspace string   `json:"workspace"`
+	Dir       string `json:"dir"`
+	Workspace string `json:"workspace"`
+	// DependsOn names the instances this one comes after (see
+	// Analysis.instances for how a directory in depends_on is read).
 	DependsOn []string `json:"depends_on"`
 	// Modules lists the local modules the stack calls, directly or through
 	// other local modules, sorted.
 	Modules []string `json:"modules"`
+	// VarFiles are passed to plan as -var-file, repo-relative.
+	VarFiles []string `json:"var_files,omitempty"`
+	// Env is set in terraform's environment.
+	Env map[string]string `json:"env,omitempty"`
+	// ExtraArgs are added to init, plan and apply, as "-flag=value";
+	// -var-file paths are repo-relative.
+	ExtraArgs ExtraArgs `json:"extra_args,omitzero"`
+	// inputFiles are the files given with -var-file (VarFiles and those of
+	// ExtraArgs).
+	inputFiles []string
 }
+
+// Name is how the instance is written: DIR, or DIR@WORKSPACE.
+func (s Stack) Name() string { return InstanceName(s.Dir, s.Workspace) }
 
 // Analysis is a repository at one commit: its configuration, its stacks in
 // dependency order and the local module graph.
@@ -37,6 +54,7 @@ type Analysis struct {
 	calls    map[string][]string // dir -> directories it calls, sorted
 	unparsed map[string]string   // dir -> its first parse error
 	closure  map[string][]string // stack dir -> Modules
+	byName   map[string]int      // instance name -> index in Stacks
 }
 
 // Analyze discovers the stacks of the repository at commit c.
@@ -199,35 +217,37 @@ func (a *Analysis) findStacks() error {
 		}
 		isStack[s.Dir] = true
 	}
-	for i := range cfg.Stacks {
-		s := &cfg.Stacks[i]
-		for _, dep := range s.DependsOn {
-			if !isStack[dep] {
-				return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))}
-			}
-		}
-	}
 	var dirs []string
 	for d := range isStack {
 		dirs = append(dirs, d)
 	}
-	deps := map[string][]string{}
-	for _, s := range cfg.Stacks {
-		deps[s.Dir] = s.DependsOn
+	sort.Strings(dirs)
+	instances, err := a.instances(dirs)
+	if err != nil {
+		return err
 	}
-	order, err := topoSort(dirs, deps)
+	names := make([]string, 0, len(instances))
+	deps := map[string][]string{}
+	byName := map[string]Stack{}
+	for _, st := range instances {
+		names = append(names, st.Name())
+		deps[st.Name()] = st.DependsOn
+		byName[st.Name()] = st
+	}
+	order, err := topoSort(names, deps)
 	if err != nil {
 		return err
 	}
 	a.closure = map[string][]string{}
-	for _, d := range order {
-		mods := a.modulesOf(d)
-		a.closure[d] = mods
-		dependsOn := deps[d]
-		if dependsOn == nil {
-			dependsOn = []string{}
+	a.byName = map[string]int{}
+	for _, name := range order {
+		st := byName[name]
+		if _, done := a.closure[st.Dir]; !done {
+			a.closure[st.Dir] = a.modulesOf(st.Dir)
 		}
-		a.Stacks = append(a.Stacks, Stack{Dir: d, Workspace: cfg.WorkspaceFor(d), DependsOn: dependsOn, Modules: mods})
+		st.Modules = a.closure[st.Dir]
+		a.byName[name] = len(a.Stacks)
+		a.Stacks = append(a.Stacks, st)
 	}
 	return nil
 }
@@ -255,7 +275,8 @@ func (a *Analysis) modulesOf(dir string) []string {
 	return mods
 }
 
-// Stack returns the stack at dir, or nil.
+// Stack returns the first instance of the stack at dir, or nil when dir is
+// not a stack.
 func (a *Analysis) Stack(dir string) *Stack {
 	for i := range a.Stacks {
 		if a.Stacks[i].Dir == dir {
@@ -265,13 +286,31 @@ func (a *Analysis) Stack(dir string) *Stack {
 	return nil
 }
 
-// Inputs maps the stack's directory and every local module it calls to its
-// git tree hash at the analysed commit. A directory that is absent maps to
-// "". Two commits with equal Inputs give a stack the same code.
-func (a *Analysis) Inputs(dir string) map[string]string {
-	in := map[string]string{dir: a.snap.treeHash(dir)}
-	for _, m := range a.closure[dir] {
+// Instance returns the instance named name (DIR or DIR@WORKSPACE), or nil.
+func (a *Analysis) Instance(name string) *Stack {
+	dir, ws := SplitInstance(name)
+	if i, ok := a.byName[InstanceName(dir, ws)]; ok {
+		return &a.Stacks[i]
+	}
+	return nil
+}
+
+// Inputs maps what the plan of an instance reads from the repository to
+// its git hash at the analysed commit: the stack's directory and every
+// local module it calls (tree hashes), and its var files (blob hashes).
+// What is absent maps to "". Two commits with equal Inputs give an
+// instance the same code and variables.
+func (a *Analysis) Inputs(name string) map[string]string {
+	st := a.Instance(name)
+	if st == nil {
+		return map[string]string{}
+	}
+	in := map[string]string{st.Dir: a.snap.treeHash(st.Dir)}
+	for _, m := range a.closure[st.Dir] {
 		in[m] = a.snap.treeHash(m)
+	}
+	for _, f := range st.inputFiles {
+		in[f] = a.snap.blobHash(f)
 	}
 	return in
 }
