@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"golang.org/x/term"
+
+	"github.com/strata-iac/strata/stacks"
 )
 
 // Progress reports runs on a writer (stderr), one line when a stack starts
@@ -91,12 +93,7 @@ func (p *Progress) line(color, mark, text string) {
 	_, _ = io.WriteString(p.w, b.String())
 }
 
-func progressName(dir, workspace string) string {
-	if workspace == "" || workspace == "default" {
-		return dir
-	}
-	return dir + " [" + workspace + "]"
-}
+func progressName(dir, workspace string) string { return stacks.InstanceName(dir, workspace) }
 
 // progressCounts renders counts as "+2 ~1 -0", with "±1" when something is
 // replaced.

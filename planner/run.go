@@ -82,6 +82,9 @@ type run struct {
 	planPath string
 	// backendConfig is the -backend-config file, "" for none.
 	backendConfig string
+	// initArgs, planArgs and applyArgs are the job's extra arguments,
+	// paths made absolute (instance.go).
+	initArgs, planArgs, applyArgs []string
 	// installs is true when init may install providers.
 	installs bool
 	log      strings.Builder
@@ -104,6 +107,7 @@ func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.C
 	if res.Workspace == "" {
 		res.Workspace = "default"
 	}
+	res.Targets, res.Env = job.targets(), shownEnv(job.Env)
 	if err := ctx.Err(); err != nil {
 		res.Status = StatusError
 		res.Error = fmt.Sprintf("not started: %v", err)
@@ -149,6 +153,9 @@ func (rn *run) setup() error {
 	if fi, err := os.Stat(rn.stackDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("stack directory %s not found in %s", job.Dir, root)
 	}
+	if err := rn.arguments(root); err != nil {
+		return err
+	}
 	stateDir := job.StateDir
 	if stateDir != "" {
 		if stateDir, err = filepath.Abs(stateDir); err != nil {
@@ -184,19 +191,34 @@ func (rn *run) setup() error {
 	rn.installs = installsProviders(rn.stackDir)
 	rn.tf = tf.New(rn.r.bin, tf.Options{
 		Dir:   rn.stackDir,
-		Env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
+		Env:   append(append(slices.Clip(rn.r.env), envList(job.Env)...), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
 		Grace: rn.r.grace,
 		Log:   &rn.log,
 	})
 	return nil
 }
 
-// check records a command's diagnostics and reports whether it succeeded
-// (exit code 0, or one of ok). On failure the result is an error.
+// check records the diagnostics of a command that prints text (errors on
+// stderr, warnings on stdout) and reports whether it succeeded (exit code
+// 0, or one of ok). On failure the result is an error.
 func (rn *run) check(phase string, out tf.Output, err error, ok ...int) bool {
 	_, warnings := tf.SplitDiagnostics(strings.ReplaceAll(string(out.Stdout), "Terraform has been successfully initialized!", ""))
 	_, errs := tf.SplitDiagnostics(string(out.Stderr))
-	rn.res.Diagnostics = append(rn.res.Diagnostics, append(errs, warnings...)...)
+	return rn.judge(phase, out, err, append(errs, warnings...), ok...)
+}
+
+// checkJSON is check for a command run with -json: the diagnostics come
+// from its machine-readable UI (and from stderr, where a terraform that
+// fails before its UI starts writes text).
+func (rn *run) checkJSON(phase string, out tf.Output, err error, ok ...int) (tf.UI, bool) {
+	ui := tf.ReadJSONUI(out.Stdout)
+	_, early := tf.SplitDiagnostics(string(out.Stderr))
+	return ui, rn.judge(phase, out, err, append(ui.Diagnostics, early...), ok...)
+}
+
+// judge records diags and reports whether the command succeeded.
+func (rn *run) judge(phase string, out tf.Output, err error, diags []tf.Diagnostic, ok ...int) bool {
+	rn.res.Diagnostics = append(rn.res.Diagnostics, diags...)
 	if err == nil && (out.Code == 0 || slices.Contains(ok, out.Code)) {
 		return true
 	}
@@ -204,7 +226,7 @@ func (rn *run) check(phase string, out tf.Output, err error, ok ...int) bool {
 		rn.fail(phase, err)
 		return false
 	}
-	msg := tf.ErrorLine(errs)
+	msg := tf.ErrorLine(diags)
 	if msg == "" {
 		msg = lastLine(string(out.Stderr))
 	}
@@ -236,6 +258,7 @@ func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 	start := time.Now()
 	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
 	opts.BackendConfig = rn.backendConfig
+	opts.Extra = rn.initArgs
 	if rn.installs {
 		unlock, err := rn.r.plugins.Lock(ctx)
 		if err != nil {
@@ -245,6 +268,10 @@ func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 		defer unlock()
 	}
 	out, err := rn.tf.Init(ctx, opts)
+	if rn.tf.InitJSON() {
+		_, ok := rn.checkJSON("init", out, err)
+		return ok
+	}
 	return rn.check("init", out, err)
 }
 
@@ -260,19 +287,15 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 	return rn.check("workspace", out, err)
 }
 
-// plan runs terraform plan into the plan file, then reads it back.
-//
-// The plan text comes from plan's own output, its refresh progress lines
-// removed, rather than from a `terraform show` of the plan file: the text
-// is the same, and a show loads every provider's schema again, which costs
-// a second or more per stack with real providers.
+// plan runs terraform plan -json into the plan file, then reads it back:
+// show -json for the counts and the plan JSON, and, when the plan has
+// something to show, show for its text (see showText).
 func (rn *run) plan(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly})
+	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly, Extra: rn.planArgs})
 	rn.res.Timings.Plan = time.Since(start).Seconds()
-	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
-	rn.res.PlanText = tf.PlanText(rest)
-	if !rn.check("plan", out, err, 2) {
+	ui, ok := rn.checkJSON("plan", out, err, 2)
+	if !ok {
 		return
 	}
 	planFile, err := os.ReadFile(rn.planPath)
@@ -283,7 +306,7 @@ func (rn *run) plan(ctx context.Context) {
 	sum := sha256.Sum256(planFile)
 	rn.res.PlanFile = planFile
 	rn.res.PlanSHA256 = hex.EncodeToString(sum[:])
-	if !rn.show(ctx) {
+	if !rn.show(ctx) || !rn.showText(ctx, ui) {
 		return
 	}
 	rn.res.Status = StatusNoChanges
@@ -313,11 +336,11 @@ func (rn *run) show(ctx context.Context) bool {
 // apply applies the plan file.
 func (rn *run) apply(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.tf.Apply(ctx, tf.ApplyOptions{PlanFile: rn.planPath, LockTimeout: rn.r.lockTimeout})
+	out, err := rn.tf.Apply(ctx, tf.ApplyOptions{PlanFile: rn.planPath, LockTimeout: rn.r.lockTimeout, Extra: rn.applyArgs})
 	rn.res.Timings.Apply = time.Since(start).Seconds()
-	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
-	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
-	if !rn.check("apply", out, err) {
+	ui, ok := rn.checkJSON("apply", out, err)
+	rn.res.ApplyText = ui.Text
+	if !ok {
 		for _, d := range rn.res.Diagnostics {
 			if d.Severity == "error" && (d.Summary == "Saved plan is stale" || d.Summary == "Saved plan does not match the given state") {
 				rn.res.Status = StatusRefused

@@ -42,6 +42,10 @@ type Stack struct {
 // Name is how the instance is written: DIR, or DIR@WORKSPACE.
 func (s Stack) Name() string { return InstanceName(s.Dir, s.Workspace) }
 
+// InputFiles are the repo-relative files the instance gives terraform
+// with -var-file: its VarFiles, and those of its ExtraArgs.
+func (s Stack) InputFiles() []string { return s.inputFiles }
+
 // Analysis is a repository at one commit: its configuration, its stacks in
 // dependency order and the local module graph.
 type Analysis struct {

@@ -38,6 +38,27 @@ func SplitInstance(name string) (dir, workspace string) {
 	return normalDir(name), workspace
 }
 
+// CleanName normalises a stack as a user names it: "./live/app/" is
+// "live/app", "live/app/@prod" is "live/app@prod" ("live/app@default" stays:
+// it names the default workspace's instance only).
+func CleanName(name string) string {
+	dir, ws := SplitInstance(name)
+	if ws == "" {
+		return dir
+	}
+	return dir + "@" + ws
+}
+
+// Names reports whether name, as a user writes it, names the instance
+// (dir, workspace): DIR names every instance of DIR, DIR@WORKSPACE one.
+func Names(name, dir, workspace string) bool {
+	d, ws := SplitInstance(name)
+	if workspace == "" {
+		workspace = DefaultWorkspace
+	}
+	return d == dir && (ws == "" || ws == workspace)
+}
+
 func normalDir(name string) string {
 	dir := path.Clean(strings.Trim(strings.TrimPrefix(strings.ReplaceAll(name, `\`, "/"), "./"), "/"))
 	if dir == "" {

@@ -7,3 +7,9 @@ import "context"
 func (t *Terraform) ShowPlanJSON(ctx context.Context, planFile string) (Output, error) {
 	return t.exec(ctx, true, "show", "-json", "-no-color", planFile)
 }
+
+// ShowPlan runs terraform show on a plan file; Output.Stdout is the plan
+// as terraform prints it for people.
+func (t *Terraform) ShowPlan(ctx context.Context, planFile string) (Output, error) {
+	return t.exec(ctx, false, "show", "-no-color", planFile)
+}
