@@ -168,7 +168,7 @@ func (s *Session) applyOne(ctx context.Context, a Artifacts, an *stacks.Analysis
 	if diff := inputsDiff(r.Inputs, an.Inputs(r.Name()), st.InputFiles()); diff != "" {
 		return refuse(StatusRefused, "inputs changed since the plan: %s; plan again", diff)
 	}
-	planFile, err := a.Get(ctx, StackFile(r.Dir, PlanFile))
+	planFile, err := a.Get(ctx, StackFile(r.Name(), PlanFile))
 	if err != nil {
 		return refuse(StatusRefused, "plan file: %v", err)
 	}

@@ -22,18 +22,32 @@ var (
 	tfErr  error
 )
 
-// terraformBinary returns the terraform on PATH. Without one the test is
+// testBinaryName is the binary the tests run: terraform, or the one
+// STRATA_TEST_BINARY names (tofu, for the OpenTofu pass of .ci/run).
+func testBinaryName() string {
+	if b := os.Getenv("STRATA_TEST_BINARY"); b != "" {
+		return b
+	}
+	return "terraform"
+}
+
+// strataYAML is a strata.yaml that picks the test binary, followed by body.
+func strataYAML(body string) string {
+	return "version: 1\nterraform:\n  binary: " + testBinaryName() + "\n" + body
+}
+
+// terraformBinary returns the test binary on PATH. Without one the test is
 // skipped, except under CI=true, where it fails.
 func terraformBinary(t testing.TB) *tf.Binary {
 	t.Helper()
-	if _, err := exec.LookPath("terraform"); err != nil {
+	if _, err := exec.LookPath(testBinaryName()); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("terraform is not on PATH: %v", err)
+			t.Fatalf("%s is not on PATH: %v", testBinaryName(), err)
 		}
-		t.Skip("terraform is not on PATH")
+		t.Skipf("%s is not on PATH", testBinaryName())
 	}
 	tfOnce.Do(func() {
-		tfBin, tfErr = tf.FindBinary(context.Background(), tf.BinaryOptions{NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
+		tfBin, tfErr = tf.FindBinary(context.Background(), tf.BinaryOptions{Name: testBinaryName(), NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
 	})
 	if tfErr != nil {
 		t.Fatal(tfErr)

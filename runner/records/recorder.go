@@ -49,7 +49,7 @@ func (r *Recorder) Finish(ctx context.Context, rec *Record, state State, sum *pl
 				Dir: res.Dir, Workspace: res.Workspace, Status: res.Status, Counts: res.Counts, Error: res.Error,
 				Seconds: res.Timings.Total, Env: res.Env, Targets: res.Targets,
 			})
-			attrs := []any{"run", rec.ID, "stack", res.Dir, "status", string(res.Status), "error", res.Error}
+			attrs := []any{"run", rec.ID, "stack", res.Name(), "status", string(res.Status), "error", res.Error}
 			if rec.Operation == planner.OpDrift {
 				attrs = append(attrs, "repo", rec.RepoRef().String(), "drifted", res.Status == planner.StatusChanges)
 			}
