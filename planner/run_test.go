@@ -303,7 +303,9 @@ resource "terraform_data" "added" {}
 	if len(res.Changes) != 6 {
 		t.Errorf("%d changes, want 6: %+v", len(res.Changes), res.Changes)
 	}
-	if len(res.Diagnostics) != 1 || res.Diagnostics[0].Severity != "warning" || res.Diagnostics[0].Summary != "Some objects will no longer be managed by Terraform" {
+	// Terraform and OpenTofu word the forget warning differently.
+	if len(res.Diagnostics) != 1 || res.Diagnostics[0].Severity != "warning" ||
+		(res.Diagnostics[0].Summary != "Some objects will no longer be managed by Terraform" && res.Diagnostics[0].Summary != "Resource will be removed from the state") {
 		t.Errorf("diagnostics %+v, want the forget warning", res.Diagnostics)
 	}
 	if strings.Contains(res.PlanText, "Warning:") {
