@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-iac/strata/planner/tf"
@@ -107,19 +108,44 @@ func shownEnv(env map[string]string) map[string]string {
 	return out
 }
 
-// showText sets the plan's text. A plan that changes nothing and saw
-// nothing change outside Terraform shows nothing: its text is the summary
-// line of the machine-readable UI, which spares a terraform process. Any
-// other plan's text is `terraform show` of the plan file, exactly as
-// terraform prints it for people.
-func (rn *run) showText(ctx context.Context, ui tf.UI) bool {
-	if !rn.res.Counts.Changed() && rn.res.Counts.Drift == 0 && len(rn.res.Drift) == 0 {
-		rn.res.PlanText = ui.Summary + "\n"
-		return true
+// shows reads the plan file back: show -json for the counts and the plan
+// JSON, and show for the plan's text, exactly as terraform prints it for
+// people. Each loads the providers' schemas, so for a plan with changes
+// (changes: plan exited 2) they run at once: the text costs no wall time
+// where a core is free. A plan that changes nothing and saw nothing change
+// outside Terraform shows nothing: its text is the summary line of the
+// machine-readable UI, which spares the process.
+func (rn *run) shows(ctx context.Context, ui tf.UI, changes bool) bool {
+	if !changes {
+		if !rn.show(ctx) {
+			return false
+		}
+		if !rn.res.Counts.Changed() && rn.res.Counts.Drift == 0 && len(rn.res.Drift) == 0 {
+			rn.res.PlanText = ui.Summary + "\n"
+			return true
+		}
+		start := time.Now()
+		out, err := rn.tf.ShowPlan(ctx, rn.planPath)
+		rn.res.Timings.Show += time.Since(start).Seconds()
+		return rn.planText(out, err)
 	}
+	var log strings.Builder
+	opts := rn.tfOpts
+	opts.Log = &log
+	var out tf.Output
+	var err error
+	var wg sync.WaitGroup
 	start := time.Now()
-	out, err := rn.tf.ShowPlan(ctx, rn.planPath)
-	rn.res.Timings.Show += time.Since(start).Seconds()
+	wg.Go(func() { out, err = tf.New(rn.r.bin, opts).ShowPlan(ctx, rn.planPath) })
+	ok := rn.show(ctx)
+	wg.Wait()
+	rn.res.Timings.Show = time.Since(start).Seconds()
+	rn.log.WriteString(log.String())
+	return ok && rn.planText(out, err)
+}
+
+// planText records what terraform show printed as the plan's text.
+func (rn *run) planText(out tf.Output, err error) bool {
 	if !rn.check("show", out, err) {
 		return false
 	}

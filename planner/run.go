@@ -73,10 +73,12 @@ func (r *Runner) Apply(ctx context.Context, job Job, planFile []byte, wantSHA256
 
 // run is one plan or apply of one stack.
 type run struct {
-	r        *Runner
-	job      Job
-	res      *Result
-	tf       *tf.Terraform
+	r   *Runner
+	job Job
+	res *Result
+	tf  *tf.Terraform
+	// tfOpts are tf's options, for a second terraform at once (shows).
+	tfOpts   tf.Options
 	stackDir string
 	scratch  string
 	planPath string
@@ -189,12 +191,13 @@ func (rn *run) setup() error {
 	}
 	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
 	rn.installs = installsProviders(rn.stackDir)
-	rn.tf = tf.New(rn.r.bin, tf.Options{
+	rn.tfOpts = tf.Options{
 		Dir:   rn.stackDir,
 		Env:   append(append(slices.Clip(rn.r.env), envList(job.Env)...), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
 		Grace: rn.r.grace,
 		Log:   &rn.log,
-	})
+	}
+	rn.tf = tf.New(rn.r.bin, rn.tfOpts)
 	return nil
 }
 
@@ -287,9 +290,8 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 	return rn.check("workspace", out, err)
 }
 
-// plan runs terraform plan -json into the plan file, then reads it back:
-// show -json for the counts and the plan JSON, and, when the plan has
-// something to show, show for its text (see showText).
+// plan runs terraform plan -json into the plan file, then reads it back
+// (shows).
 func (rn *run) plan(ctx context.Context) {
 	start := time.Now()
 	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly, Extra: rn.planArgs})
@@ -306,7 +308,7 @@ func (rn *run) plan(ctx context.Context) {
 	sum := sha256.Sum256(planFile)
 	rn.res.PlanFile = planFile
 	rn.res.PlanSHA256 = hex.EncodeToString(sum[:])
-	if !rn.show(ctx) || !rn.showText(ctx, ui) {
+	if !rn.shows(ctx, ui, out.Code == 2) {
 		return
 	}
 	rn.res.Status = StatusNoChanges

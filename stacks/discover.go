@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -59,6 +60,8 @@ type Analysis struct {
 	unparsed map[string]string   // dir -> its first parse error
 	closure  map[string][]string // stack dir -> Modules
 	byName   map[string]int      // instance name -> index in Stacks
+	// mu serialises Inputs: go-git's trees fill caches as they are read.
+	mu sync.Mutex
 }
 
 // Analyze discovers the stacks of the repository at commit c.
@@ -303,12 +306,14 @@ func (a *Analysis) Instance(name string) *Stack {
 // its git hash at the analysed commit: the stack's directory and every
 // local module it calls (tree hashes), and its var files (blob hashes).
 // What is absent maps to "". Two commits with equal Inputs give an
-// instance the same code and variables.
+// instance the same code and variables. It is safe for concurrent use.
 func (a *Analysis) Inputs(name string) map[string]string {
 	st := a.Instance(name)
 	if st == nil {
 		return map[string]string{}
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	in := map[string]string{st.Dir: a.snap.treeHash(st.Dir)}
 	for _, m := range a.closure[st.Dir] {
 		in[m] = a.snap.treeHash(m)
