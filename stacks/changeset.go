@@ -204,14 +204,14 @@ func (d *detector) ruleConfig() {
 		baseCfg = DefaultConfig()
 	}
 	for _, s := range d.head.Stacks {
-		before, after := baseCfg.instanceEntry(s.Dir, s.Workspace), d.head.Config.instanceEntry(s.Dir, s.Workspace)
+		listedBefore, listed := baseCfg.Stack(s.Dir) != nil, d.head.Config.Stack(s.Dir) != nil
 		switch {
-		case sameStackEntry(before, after):
-		case baseCfg.Stack(s.Dir) == nil:
+		case !listedBefore && !listed:
+		case !listedBefore:
 			d.add(s, ConfigFile+" entry added")
-		case after == nil:
+		case !listed:
 			d.add(s, ConfigFile+" entry removed")
-		default:
+		case !sameStackEntry(baseCfg.instanceEntry(s.Dir, s.Workspace), d.head.Config.instanceEntry(s.Dir, s.Workspace)):
 			d.add(s, ConfigFile+" entry changed")
 		}
 	}

@@ -140,6 +140,20 @@ func TestAddingAWorkspaceAffectsTheNewInstanceOnly(t *testing.T) {
 	}
 }
 
+// TestDroppingTheWorkspaceListPlansTheDefaultInstance: an entry removed
+// from strata.yaml leaves the directory's default instance, affected, and
+// its instances deleted.
+func TestDroppingTheWorkspaceListPlansTheDefaultInstance(t *testing.T) {
+	g, _ := setup(t, envApp)
+	cs := change(t, g, map[string]string{"strata.yaml": "stacks:\n  - dir: live/net\n    workspaces: [dev, prod]\n  - dir: live/dns\n    workspace: blue\n"})
+	if len(cs.Stacks) != 1 || cs.Stacks[0].Name() != "live/app" || !reflect.DeepEqual(cs.Stacks[0].Reasons, []string{"strata.yaml entry removed"}) {
+		t.Errorf("affected %+v, want live/app (default workspace), its entry removed", cs.Stacks)
+	}
+	if !reflect.DeepEqual(cs.Deleted, []string{"live/app@dev", "live/app@prod"}) {
+		t.Errorf("deleted %q, want the two instances of the list", cs.Deleted)
+	}
+}
+
 func TestInstanceConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"stacks:\n  - dir: a\n    workspaces: [dev, 'pr/od']\n", `strata.yaml:3: stacks[0].workspaces[1]: "pr/od" is not a valid workspace name`},
