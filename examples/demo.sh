@@ -24,11 +24,18 @@ git_ add -A
 git_ commit -qm "infrastructure as it is today"
 (cd "$work/repo" && run "$strata" stacks)
 
-step "A merge request edits the network module and the shared app config"
+step "Bring the default branch's infrastructure up: plan every stack and apply"
+plan_status=0
+(cd "$work/repo" && run "$strata" plan --all --quiet --out "$work/plans-main") || plan_status=$?
+[ "$plan_status" -eq 2 ] || { echo "strata plan exited $plan_status, expected 2 (changes)" >&2; exit 1; }
+(cd "$work/repo" && run "$strata" apply --out "$work/plans-main")
+
+step "A merge request edits the network module, drops a zone in prod and changes the shared app config"
 git_ checkout -q -b flow-logs
 sed -i 's/    cidr = var.cidr/    cidr = var.cidr\n    flow_logs = true/' "$work/repo/modules/network/main.tf"
+sed -i 's/, "eu-west-1c"\]/]/' "$work/repo/live/prod/network/main.tf"
 sed -i 's/"info"/"debug"/' "$work/repo/shared/app-config.json"
-git_ commit -qam "enable VPC flow logs; debug logging for the app"
+git_ commit -qam "enable VPC flow logs; two zones in prod; debug logging for the app"
 git_ --no-pager diff --stat main...HEAD
 
 step "Which stacks does it touch, and why?"
@@ -41,6 +48,8 @@ step "Plan the affected stacks; this is the comment strata posts on the merge re
 plan_status=0
 (cd "$work/repo" && run "$strata" plan --base main --out "$work/plans" --format markdown) || plan_status=$?
 [ "$plan_status" -eq 2 ] || { echo "strata plan exited $plan_status, expected 2 (changes)" >&2; exit 1; }
+grep -q 'will be updated in-place' "$work/plans/live/prod/network/plan.txt" || { echo "the plan of live/prod/network updates nothing" >&2; exit 1; }
+grep -q 'will be destroyed' "$work/plans/live/prod/network/plan.txt" || { echo "the plan of live/prod/network destroys nothing" >&2; exit 1; }
 echo
 echo "The plans, their JSON and text, summary.json and comment.md are in --out:"
 (cd "$work/plans" && find . -type f -not -path './.strata/*' | sort | sed 's|^\./|  |')

@@ -7,8 +7,9 @@ import (
 )
 
 // Names of the files of the --out layout (README.md, strata plan):
-// summary.json and comment.md at the top, and per stack <dir>/plan.tfplan,
-// plan.json and plan.txt.
+// summary.json and comment.md at the top, and per stack instance
+// <dir>/plan.tfplan, plan.json and plan.txt (<dir>@<workspace>/ for an
+// instance of another workspace than the default).
 const (
 	SummaryFile  = "summary.json"
 	CommentFile  = "comment.md"
@@ -25,12 +26,13 @@ type Artifacts interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
 
-// StackFile is the key of a stack's file in the --out layout.
-func StackFile(dir, name string) string {
-	if dir == "." || dir == "" {
+// StackFile is the key of a file of the stack instance stack (DIR or
+// DIR@WORKSPACE, as Result.Name gives it) in the --out layout.
+func StackFile(stack, name string) string {
+	if stack == "." || stack == "" {
 		return name
 	}
-	return dir + "/" + name
+	return stack + "/" + name
 }
 
 // WriteOut stores a run: every stack's plan files, then comment.md, then
@@ -47,8 +49,8 @@ func WriteOut(ctx context.Context, a Artifacts, s Summary, comment string) error
 			if len(f.data) == 0 {
 				continue
 			}
-			if _, err := a.Put(ctx, StackFile(r.Dir, f.name), f.data); err != nil {
-				return fmt.Errorf("store %s of %s: %w", f.name, r.Dir, err)
+			if _, err := a.Put(ctx, StackFile(r.Name(), f.name), f.data); err != nil {
+				return fmt.Errorf("store %s of %s: %w", f.name, r.Name(), err)
 			}
 		}
 	}

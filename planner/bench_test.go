@@ -115,6 +115,12 @@ func cpuTime() time.Duration {
 // parallel stacks at a time, in the environment strata gives terraform,
 // and returns the wall time: with parallel 1, the sum of the commands'.
 func rawInitPlan(b *testing.B, r *Runner, root string, dirs []string, parallel int) time.Duration {
+	return rawCommands(b, r, root, dirs, parallel, []string{"init", "-input=false"}, []string{"plan", "-input=false"})
+}
+
+// rawCommands runs the terraform commands in each stack in turn, parallel
+// stacks at a time, and returns the wall time.
+func rawCommands(b *testing.B, r *Runner, root string, dirs []string, parallel int, commands ...[]string) time.Duration {
 	work := make(chan string)
 	errs := make(chan error, len(dirs))
 	var wg sync.WaitGroup
@@ -124,7 +130,7 @@ func rawInitPlan(b *testing.B, r *Runner, root string, dirs []string, parallel i
 		go func() {
 			defer wg.Done()
 			for d := range work {
-				for _, args := range [][]string{{"init", "-input=false"}, {"plan", "-input=false"}} {
+				for _, args := range commands {
 					cmd := exec.Command(r.bin.Path, args...)
 					cmd.Dir = filepath.Join(root, d)
 					cmd.Env = slices.Clip(r.env)

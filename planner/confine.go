@@ -25,7 +25,7 @@ func (rn *run) env() []string {
 	if rn.op == "apply" {
 		overlay = rn.r.applyEnv
 	}
-	env := tf.Overlay(rn.r.env, overlay)
+	env := tf.Overlay(tf.Overlay(rn.r.env, envList(rn.job.Env)), overlay)
 	return append(env[:len(env):len(env)], "TF_DATA_DIR="+filepath.Join(rn.scratch, "data"))
 }
 

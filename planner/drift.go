@@ -3,6 +3,8 @@ package planner
 import (
 	"context"
 	"time"
+
+	"github.com/strata-iac/strata/stacks"
 )
 
 // DriftFile is the drift report's name in the --out layout of a drift run,
@@ -42,7 +44,7 @@ func (s *Session) Drift(ctx context.Context, t *Target, opt DriftOptions) (Summa
 		Operation: OpDrift, Commit: t.Commit.Hash.String(), CreatedAt: time.Now().UTC(),
 		Stacks: []Result{}, Warnings: t.Warnings,
 	}
-	if len(t.Dirs) == 0 {
+	if len(t.Stacks) == 0 {
 		return sum, nil
 	}
 	ws, err := s.workspace(ctx, t.Commit)
@@ -50,7 +52,7 @@ func (s *Session) Drift(ctx context.Context, t *Target, opt DriftOptions) (Summa
 		return sum, err
 	}
 	defer ws.close()
-	results, err := s.planIn(ctx, t, ws, t.Dirs, opt.RefreshOnly)
+	results, err := s.planIn(ctx, t, ws, t.Stacks, opt.RefreshOnly)
 	if err != nil {
 		return sum, err
 	}
@@ -95,11 +97,12 @@ type DriftReport struct {
 	Stacks []DriftStack `json:"stacks"`
 }
 
-// DriftStack is the verdict on one stack.
+// DriftStack is the verdict on one stack instance.
 type DriftStack struct {
-	Dir     string `json:"dir"`
-	Drifted bool   `json:"drifted"`
-	Counts  Counts `json:"counts"`
+	Dir       string `json:"dir"`
+	Workspace string `json:"workspace"`
+	Drifted   bool   `json:"drifted"`
+	Counts    Counts `json:"counts"`
 	// Resources lists the objects Terraform found changed outside
 	// Terraform, then those the plan would change; never null.
 	Resources []DriftResource `json:"resources"`
@@ -125,7 +128,7 @@ type DriftResource struct {
 func NewDriftReport(ref string, s Summary) DriftReport {
 	rep := DriftReport{Ref: ref, Commit: s.Commit, Stacks: make([]DriftStack, 0, len(s.Stacks))}
 	for _, r := range s.Stacks {
-		st := DriftStack{Dir: r.Dir, Drifted: r.Status == StatusChanges, Counts: r.Counts, Resources: []DriftResource{}, Error: r.Error}
+		st := DriftStack{Dir: r.Dir, Workspace: r.Workspace, Drifted: r.Status == StatusChanges, Counts: r.Counts, Resources: []DriftResource{}, Error: r.Error}
 		for _, d := range r.Drift {
 			st.Resources = append(st.Resources, DriftResource{Address: d.Address, Action: d.Action, Kind: ResourceDrifted, Reason: d.Reason})
 		}
@@ -143,23 +146,26 @@ func NewDriftReport(ref string, s Summary) DriftReport {
 	return rep
 }
 
-// Drifted lists the stacks that drifted.
+// Name is how the stack instance is written: DIR, or DIR@WORKSPACE.
+func (s DriftStack) Name() string { return stacks.InstanceName(s.Dir, s.Workspace) }
+
+// Drifted lists the stack instances that drifted, by name.
 func (r DriftReport) Drifted() []string {
 	var out []string
 	for _, s := range r.Stacks {
 		if s.Drifted {
-			out = append(out, s.Dir)
+			out = append(out, s.Name())
 		}
 	}
 	return out
 }
 
-// Failed lists the stacks that could not be checked.
+// Failed lists the stack instances that could not be checked, by name.
 func (r DriftReport) Failed() []string {
 	var out []string
 	for _, s := range r.Stacks {
 		if s.Error != "" {
-			out = append(out, s.Dir)
+			out = append(out, s.Name())
 		}
 	}
 	return out

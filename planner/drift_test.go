@@ -94,6 +94,7 @@ func TestSessionDrift(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	g := gittest.New(t)
 	g.Write(map[string]string{
+		"strata.yaml":    strataYAML(""),
 		"live/a/main.tf": `resource "terraform_data" "x" {}` + "\n" + `resource "terraform_data" "y" {}`,
 		"live/b/main.tf": `resource "terraform_data" "z" {}`,
 	})

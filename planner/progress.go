@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/strata-iac/strata/stacks"
 )
 
 // Progress reports runs on a writer (stderr): a line when a stack starts,
@@ -178,10 +181,23 @@ type Watch struct {
 // `module.a.aws_s3_bucket.b["x"]: Refreshing state...`).
 var resourceLine = regexp.MustCompile(`^(module\.|data\.)?[A-Za-z_][\w-]*\.[\w-]+\S*( \([^)]*\))?: \S`)
 
-// Line takes one line of terraform's output; a resource line becomes the
-// one the next report shows. It is safe to call from any goroutine.
+// Line takes one line of terraform's output, text or the machine-readable
+// UI (whose @message is the text line); a resource line becomes the one
+// the next report shows. It is safe to call from any goroutine.
 func (w *Watch) Line(line string) {
-	if w == nil || w.stop == nil || !resourceLine.MatchString(line) {
+	if w == nil || w.stop == nil {
+		return
+	}
+	if strings.HasPrefix(line, "{") {
+		var msg struct {
+			Message string `json:"@message"`
+		}
+		if json.Unmarshal([]byte(line), &msg) != nil {
+			return
+		}
+		line = msg.Message
+	}
+	if !resourceLine.MatchString(line) {
 		return
 	}
 	w.mu.Lock()
@@ -232,12 +248,7 @@ func (p *Progress) line(color, mark, text string) {
 	_, _ = io.WriteString(p.w, b.String())
 }
 
-func progressName(dir, workspace string) string {
-	if workspace == "" || workspace == "default" {
-		return dir
-	}
-	return dir + " [" + workspace + "]"
-}
+func progressName(dir, workspace string) string { return stacks.InstanceName(dir, workspace) }
 
 // progressCounts renders counts as "+2 ~1 -0", with "±1" when something is
 // replaced.

@@ -22,8 +22,8 @@ func TestProgressLines(t *testing.T) {
 	p.Done(Result{Dir: "live/z", Status: StatusRefused, Error: "live/z: plan file checksum …", Timings: Timings{Total: 0}})
 	want := `… live/prod/network  planning
 ✓ live/prod/network  +2 ~1 -0  (3.4s)
-… live/dev/app [staging]  applying
-✗ live/dev/app [staging]  error: init: main.tf:3: Unsupported block type  (0.8s)
+… live/dev/app@staging  applying
+✗ live/dev/app@staging  error: init: main.tf:3: Unsupported block type  (0.8s)
 ✓ live/x  no changes  (1.0s)
 ✓ live/y  applied +1 ~0 -0 ±2  (2.0s)
 ✗ live/z  refused: live/z: plan file checksum …  (0.0s)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/strata-iac/strata/planner/tf"
 	"github.com/strata-iac/strata/policy"
+	"github.com/strata-iac/strata/stacks"
 )
 
 // Status is the outcome of one run of one stack.
@@ -116,6 +117,12 @@ type Result struct {
 	// Interrupted says what an apply cut short left behind (see
 	// Interruption); Error says it in words.
 	Interrupted *Interruption `json:"interrupted,omitempty"`
+	// Targets are the -target addresses the plan was made with; a plan
+	// with any is partial (Partial).
+	Targets []string `json:"targets,omitempty"`
+	// Env is what strata.yaml's env set for terraform, values of names
+	// that look secret masked.
+	Env map[string]string `json:"env,omitempty"`
 	// PlanSHA256 is the checksum of the plan file.
 	PlanSHA256       string    `json:"plan_sha256,omitempty"`
 	TerraformVersion string    `json:"terraform_version,omitempty"`
@@ -134,6 +141,13 @@ type Result struct {
 	// the run's log artifact.
 	Log string `json:"-"`
 }
+
+// Name is how the stack instance is written: DIR, or DIR@WORKSPACE.
+func (r Result) Name() string { return stacks.InstanceName(r.Dir, r.Workspace) }
+
+// Partial reports a plan made with -target: it leaves out part of the
+// configuration, so it is applied only when someone names it.
+func (r Result) Partial() bool { return len(r.Targets) > 0 }
 
 // Operation is what a run does.
 type Operation string
@@ -172,7 +186,7 @@ func (s Summary) Failed() []string {
 	var out []string
 	for _, r := range s.Stacks {
 		if r.Status.Failed() {
-			out = append(out, r.Dir)
+			out = append(out, r.Name())
 		}
 	}
 	return out

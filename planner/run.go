@@ -74,16 +74,21 @@ func (r *Runner) Apply(ctx context.Context, job Job, planFile []byte, wantSHA256
 
 // run is one plan or apply of one stack.
 type run struct {
-	r        *Runner
-	job      Job
-	op       string
-	res      *Result
-	tf       *tf.Terraform
+	r   *Runner
+	job Job
+	op  string
+	res *Result
+	tf  *tf.Terraform
+	// tfOpts are tf's options, for a second terraform at once (shows).
+	tfOpts   tf.Options
 	stackDir string
 	scratch  string
 	planPath string
 	// backendConfig is the -backend-config file, "" for none.
 	backendConfig string
+	// initArgs, planArgs and applyArgs are the job's extra arguments,
+	// paths made absolute (instance.go).
+	initArgs, planArgs, applyArgs []string
 	// installs is true when init may install providers.
 	installs bool
 	log      strings.Builder
@@ -108,6 +113,7 @@ func (r *Runner) do(ctx context.Context, job Job, op string, body func(context.C
 	if res.Workspace == "" {
 		res.Workspace = "default"
 	}
+	res.Targets, res.Env = job.targets(), shownEnv(job.Env)
 	if err := ctx.Err(); err != nil {
 		res.Status = StatusError
 		res.Error = fmt.Sprintf("not started: %v", err)
@@ -160,6 +166,9 @@ func (rn *run) setup() error {
 	if err := inside(root, rn.stackDir); err != nil {
 		return err
 	}
+	if err := rn.arguments(root); err != nil {
+		return err
+	}
 	stateDir := job.StateDir
 	if stateDir != "" {
 		if stateDir, err = filepath.Abs(stateDir); err != nil {
@@ -194,7 +203,7 @@ func (rn *run) setup() error {
 	rn.planPath = filepath.Join(rn.scratch, "plan.tfplan")
 	rn.installs = installsProviders(rn.stackDir)
 	env := rn.env()
-	rn.tf = tf.New(rn.r.bin, tf.Options{
+	rn.tfOpts = tf.Options{
 		Dir:     rn.stackDir,
 		Env:     env,
 		Grace:   rn.r.grace,
@@ -202,16 +211,32 @@ func (rn *run) setup() error {
 		Observe: rn.watch.Line,
 		Sandbox: rn.r.sandbox,
 		Mounts:  rn.mounts(root, stateDir, env),
-	})
+	}
+	rn.tf = tf.New(rn.r.bin, rn.tfOpts)
 	return nil
 }
 
-// check records a command's diagnostics and reports whether it succeeded
-// (exit code 0, or one of ok). On failure the result is an error.
+// check records the diagnostics of a command that prints text (errors on
+// stderr, warnings on stdout) and reports whether it succeeded (exit code
+// 0, or one of ok). On failure the result is an error.
 func (rn *run) check(phase string, out tf.Output, err error, ok ...int) bool {
 	_, warnings := tf.SplitDiagnostics(strings.ReplaceAll(string(out.Stdout), "Terraform has been successfully initialized!", ""))
 	_, errs := tf.SplitDiagnostics(string(out.Stderr))
-	rn.res.Diagnostics = append(rn.res.Diagnostics, append(errs, warnings...)...)
+	return rn.judge(phase, out, err, append(errs, warnings...), ok...)
+}
+
+// checkJSON is check for a command run with -json: the diagnostics come
+// from its machine-readable UI (and from stderr, where a terraform that
+// fails before its UI starts writes text).
+func (rn *run) checkJSON(phase string, out tf.Output, err error, ok ...int) (tf.UI, bool) {
+	ui := tf.ReadJSONUI(out.Stdout)
+	_, early := tf.SplitDiagnostics(string(out.Stderr))
+	return ui, rn.judge(phase, out, err, append(ui.Diagnostics, early...), ok...)
+}
+
+// judge records diags and reports whether the command succeeded.
+func (rn *run) judge(phase string, out tf.Output, err error, diags []tf.Diagnostic, ok ...int) bool {
+	rn.res.Diagnostics = append(rn.res.Diagnostics, diags...)
 	if err == nil && (out.Code == 0 || slices.Contains(ok, out.Code)) {
 		return true
 	}
@@ -219,7 +244,7 @@ func (rn *run) check(phase string, out tf.Output, err error, ok ...int) bool {
 		rn.fail(phase, err)
 		return false
 	}
-	msg := tf.ErrorLine(errs)
+	msg := tf.ErrorLine(diags)
 	if msg == "" {
 		msg = lastLine(string(out.Stderr))
 	}
@@ -251,6 +276,7 @@ func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 	start := time.Now()
 	defer func() { rn.res.Timings.Init += time.Since(start).Seconds() }()
 	opts.BackendConfig = rn.backendConfig
+	opts.Extra = rn.initArgs
 	if rn.installs {
 		unlock, err := rn.r.plugins.Lock(ctx)
 		if err != nil {
@@ -261,6 +287,10 @@ func (rn *run) init(ctx context.Context, opts tf.InitOptions) bool {
 		opts.Writable = []string{rn.r.plugins.Dir}
 	}
 	out, err := rn.tf.Init(ctx, opts)
+	if rn.tf.InitJSON() {
+		_, ok := rn.checkJSON("init", out, err)
+		return ok
+	}
 	return rn.check("init", out, err)
 }
 
@@ -276,19 +306,14 @@ func (rn *run) selectWorkspace(ctx context.Context) bool {
 	return rn.check("workspace", out, err)
 }
 
-// plan runs terraform plan into the plan file, then reads it back.
-//
-// The plan text comes from plan's own output, its refresh progress lines
-// removed, rather than from a `terraform show` of the plan file: the text
-// is the same, and a show loads every provider's schema again, which costs
-// a second or more per stack with real providers.
+// plan runs terraform plan -json into the plan file, then reads it back
+// (shows).
 func (rn *run) plan(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly})
+	out, err := rn.tf.Plan(ctx, tf.PlanOptions{Out: rn.planPath, LockTimeout: rn.r.lockTimeout, RefreshOnly: rn.job.RefreshOnly, Extra: rn.planArgs})
 	rn.res.Timings.Plan = time.Since(start).Seconds()
-	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
-	rn.res.PlanText = tf.PlanText(rest)
-	if !rn.check("plan", out, err, 2) {
+	ui, ok := rn.checkJSON("plan", out, err, 2)
+	if !ok {
 		return
 	}
 	planFile, err := os.ReadFile(rn.planPath)
@@ -299,7 +324,7 @@ func (rn *run) plan(ctx context.Context) {
 	sum := sha256.Sum256(planFile)
 	rn.res.PlanFile = planFile
 	rn.res.PlanSHA256 = hex.EncodeToString(sum[:])
-	if !rn.show(ctx) {
+	if !rn.shows(ctx, ui, out.Code == 2) {
 		return
 	}
 	rn.res.Status = StatusNoChanges
@@ -329,15 +354,15 @@ func (rn *run) show(ctx context.Context) bool {
 // apply applies the plan file.
 func (rn *run) apply(ctx context.Context) {
 	start := time.Now()
-	out, err := rn.tf.Apply(ctx, tf.ApplyOptions{PlanFile: rn.planPath, LockTimeout: rn.r.lockTimeout})
+	out, err := rn.tf.Apply(ctx, tf.ApplyOptions{PlanFile: rn.planPath, LockTimeout: rn.r.lockTimeout, Extra: rn.applyArgs})
 	rn.res.Timings.Apply = time.Since(start).Seconds()
-	rest, _ := tf.SplitDiagnostics(string(out.Stdout))
-	rn.res.ApplyText = strings.Trim(rest, "\n") + "\n"
-	if !rn.check("apply", out, err) {
+	ui, ok := rn.checkJSON("apply", out, err)
+	rn.res.ApplyText = ui.Text
+	if !ok {
 		if err != nil && ctx.Err() != nil {
 			// Cut short: say what terraform left behind, and release the
 			// state lock it held if it could not.
-			rn.res.Interrupted = rn.settle(start, string(out.Stdout), 0) // terraform has exited
+			rn.res.Interrupted = rn.settle(start, ui.Text, 0) // terraform has exited
 			rn.res.Error += "; " + rn.res.Interrupted.describe()
 			return
 		}

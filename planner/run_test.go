@@ -22,18 +22,32 @@ var (
 	tfErr  error
 )
 
-// terraformBinary returns the terraform on PATH. Without one the test is
+// testBinaryName is the binary the tests run: terraform, or the one
+// STRATA_TEST_BINARY names (tofu, for the OpenTofu pass of .ci/run).
+func testBinaryName() string {
+	if b := os.Getenv("STRATA_TEST_BINARY"); b != "" {
+		return b
+	}
+	return "terraform"
+}
+
+// strataYAML is a strata.yaml that picks the test binary, followed by body.
+func strataYAML(body string) string {
+	return "version: 1\nterraform:\n  binary: " + testBinaryName() + "\n" + body
+}
+
+// terraformBinary returns the test binary on PATH. Without one the test is
 // skipped, except under CI=true, where it fails.
 func terraformBinary(t testing.TB) *tf.Binary {
 	t.Helper()
-	if _, err := exec.LookPath("terraform"); err != nil {
+	if _, err := exec.LookPath(testBinaryName()); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("terraform is not on PATH: %v", err)
+			t.Fatalf("%s is not on PATH: %v", testBinaryName(), err)
 		}
-		t.Skip("terraform is not on PATH")
+		t.Skipf("%s is not on PATH", testBinaryName())
 	}
 	tfOnce.Do(func() {
-		tfBin, tfErr = tf.FindBinary(context.Background(), tf.BinaryOptions{NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
+		tfBin, tfErr = tf.FindBinary(context.Background(), tf.BinaryOptions{Name: testBinaryName(), NoDownload: true, CacheDir: filepath.Join(os.TempDir(), "strata-test-no-cache")})
 	})
 	if tfErr != nil {
 		t.Fatal(tfErr)
@@ -289,7 +303,9 @@ resource "terraform_data" "added" {}
 	if len(res.Changes) != 6 {
 		t.Errorf("%d changes, want 6: %+v", len(res.Changes), res.Changes)
 	}
-	if len(res.Diagnostics) != 1 || res.Diagnostics[0].Severity != "warning" || res.Diagnostics[0].Summary != "Some objects will no longer be managed by Terraform" {
+	// Terraform and OpenTofu word the forget warning differently.
+	if len(res.Diagnostics) != 1 || res.Diagnostics[0].Severity != "warning" ||
+		(res.Diagnostics[0].Summary != "Some objects will no longer be managed by Terraform" && res.Diagnostics[0].Summary != "Resource will be removed from the state") {
 		t.Errorf("diagnostics %+v, want the forget warning", res.Diagnostics)
 	}
 	if strings.Contains(res.PlanText, "Warning:") {

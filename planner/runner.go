@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-iac/strata/internal/redact"
 	"github.com/strata-iac/strata/planner/tf"
+	"github.com/strata-iac/strata/stacks"
 )
 
 // Job is one stack to plan or apply.
@@ -36,6 +37,16 @@ type Job struct {
 	// RefreshOnly plans with -refresh-only: the plan only records what
 	// changed outside Terraform and proposes no action.
 	RefreshOnly bool
+	// VarFiles are given to plan as -var-file, repo-relative (under Root).
+	VarFiles []string
+	// Env is added to terraform's environment.
+	Env map[string]string
+	// ExtraArgs are added to init, plan and apply; their -var-file paths
+	// are repo-relative.
+	ExtraArgs stacks.ExtraArgs
+	// Targets plan only these resource addresses (-target): the plan is
+	// partial.
+	Targets []string
 }
 
 // Options configures a Runner. Only Binary is required.

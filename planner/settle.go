@@ -103,13 +103,14 @@ func (r *Runner) Settle(ctx context.Context, job Job, since time.Time) Result {
 	})
 }
 
-// SettleApplies finds out what the applies of dirs at commit, begun at
+// SettleApplies finds out what the applies of the stacks named (DIR or
+// DIR@WORKSPACE) at commit, begun at
 // since and never seen to end (strata was killed), left behind: one Settle
 // per stack, in a workspace of the commit. The summary is an apply's, every
 // stack an error saying what is known and what to do.
-func (s *Session) SettleApplies(ctx context.Context, commit *object.Commit, an *stacks.Analysis, dirs []string, since time.Time) (Summary, error) {
+func (s *Session) SettleApplies(ctx context.Context, commit *object.Commit, an *stacks.Analysis, names []string, since time.Time) (Summary, error) {
 	sum := Summary{Operation: OpApply, Commit: commit.Hash.String(), CreatedAt: time.Now().UTC(), Stacks: []Result{}}
-	if len(dirs) == 0 {
+	if len(names) == 0 {
 		return sum, nil
 	}
 	ws, err := s.workspace(ctx, commit)
@@ -117,12 +118,12 @@ func (s *Session) SettleApplies(ctx context.Context, commit *object.Commit, an *
 		return sum, err
 	}
 	defer ws.close()
-	run, err := s.runner(ctx, an, ws, dirs)
+	run, err := s.runner(ctx, an, ws, names)
 	if err != nil {
 		return sum, err
 	}
-	for _, dir := range dirs {
-		sum.Stacks = append(sum.Stacks, run.Settle(ctx, s.job(an, ws.root, dir), since))
+	for _, name := range names {
+		sum.Stacks = append(sum.Stacks, run.Settle(ctx, s.job(an, ws.root, name), since))
 	}
 	return sum, nil
 }

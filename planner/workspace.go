@@ -139,8 +139,9 @@ func removeAll(path string) error {
 }
 
 // runner finds the binary that fits strata.yaml's constraint and the
-// required_version of the stacks (and their modules), and prepares a Runner.
-func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace, dirs []string) (*Runner, error) {
+// required_version of the instances names (and their modules), and
+// prepares a Runner.
+func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace, names []string) (*Runner, error) {
 	root, tempDir := ws.root, ws.runs
 	cfg := an.Config
 	var cons []tf.Constraint
@@ -149,8 +150,9 @@ func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace
 	}
 	seen := map[string]bool{}
 	var all []string
-	for _, d := range dirs {
-		for _, m := range append([]string{d}, an.Stack(d).Modules...) {
+	for _, n := range names {
+		st := an.Instance(n)
+		for _, m := range append([]string{st.Dir}, st.Modules...) {
 			if !seen[m] {
 				seen[m] = true
 				all = append(all, m)
@@ -180,16 +182,22 @@ func (s *Session) runner(ctx context.Context, an *stacks.Analysis, ws *workspace
 	})
 }
 
-// job describes one stack of the analysed commit exported at root.
-func (s *Session) job(an *stacks.Analysis, root, dir string) Job {
+// job describes one stack instance of the analysed commit exported at
+// root. Instances of one directory share its state directory: terraform
+// keeps each workspace's state apart in it.
+func (s *Session) job(an *stacks.Analysis, root, name string) Job {
 	var b *Backend
 	if len(an.Config.Backend.S3) > 0 {
 		b = &Backend{S3: an.Config.Backend.S3}
 	}
+	st := an.Instance(name)
 	return Job{
-		Dir: dir, Workspace: an.Config.WorkspaceFor(dir), Root: root, Commit: an.Commit,
-		Inputs: an.Inputs(dir), Backend: b,
-		StateDir: filepath.Join(s.opts.DataDir, stateRoot, filepath.FromSlash(s.opts.RepoName), filepath.FromSlash(dir)),
+		Dir: st.Dir, Workspace: st.Workspace, Root: root, Commit: an.Commit,
+		Inputs: an.Inputs(name), Backend: b,
+		StateDir:  filepath.Join(s.opts.DataDir, stateRoot, filepath.FromSlash(s.opts.RepoName), filepath.FromSlash(st.Dir)),
+		VarFiles:  st.VarFiles,
+		Env:       st.Env,
+		ExtraArgs: st.ExtraArgs,
 	}
 }
 

@@ -36,11 +36,15 @@ type ChangeSet struct {
 	Analysis *Analysis `json:"-"`
 }
 
-// AffectedStack is a stack of a change set and why it is in it.
+// AffectedStack is a stack instance of a change set and why it is in it.
 type AffectedStack struct {
-	Dir     string   `json:"dir"`
-	Reasons []string `json:"reasons"`
+	Dir       string   `json:"dir"`
+	Workspace string   `json:"workspace"`
+	Reasons   []string `json:"reasons"`
 }
+
+// Name is how the instance is written: DIR, or DIR@WORKSPACE.
+func (s AffectedStack) Name() string { return InstanceName(s.Dir, s.Workspace) }
 
 // Changes computes the change set of head against base the way a merge
 // request shows it: the diff between merge-base(base, head) and head.
@@ -99,10 +103,10 @@ func (r *Repo) changesFrom(ctx context.Context, bases []*object.Commit, head *ob
 		if err != nil {
 			return nil, err
 		}
-		for dir, rs := range d.reasons {
+		for name, rs := range d.reasons {
 			for _, reason := range rs {
-				if !slices.Contains(reasons[dir], reason) {
-					reasons[dir] = append(reasons[dir], reason)
+				if !slices.Contains(reasons[name], reason) {
+					reasons[name] = append(reasons[name], reason)
 				}
 			}
 		}
@@ -120,8 +124,8 @@ func (r *Repo) changesFrom(ctx context.Context, bases []*object.Commit, head *ob
 		}
 	}
 	for _, s := range ha.Stacks {
-		if rs := reasons[s.Dir]; len(rs) > 0 {
-			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Reasons: rs})
+		if rs := reasons[s.Name()]; len(rs) > 0 {
+			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Workspace: s.Workspace, Reasons: rs})
 		}
 	}
 	cs.Deleted = append(cs.Deleted, sortedKeys(deleted)...)
@@ -160,6 +164,7 @@ func (r *Repo) detect(ctx context.Context, base *object.Commit, ha *Analysis) (*
 	d.ruleBecameStack()
 	d.ruleModules()
 	d.ruleWatch(paths)
+	d.ruleVarFiles()
 	if d.changed[ConfigFile] {
 		d.ruleConfig()
 	}

@@ -72,8 +72,17 @@ type StackConfig struct {
 	DependsOn     []string `yaml:"depends_on"`
 	Watch         []string `yaml:"watch"`
 	IgnoreChanges []string `yaml:"ignore_changes"`
-	Workspace     string   `yaml:"workspace"`
-	Requirements  []string `yaml:"requirements"`
+	// Workspace is the entry's one workspace; Workspaces makes one stack
+	// instance of the directory per workspace (instances.go).
+	Workspace  string   `yaml:"workspace"`
+	Workspaces []string `yaml:"workspaces"`
+	// VarFiles are repo-relative -var-file paths, Go templates over .Dir
+	// and .Workspace.
+	VarFiles []string `yaml:"var_files"`
+	// Env is set in the environment of the entry's terraform.
+	Env          map[string]string `yaml:"env"`
+	ExtraArgs    ExtraArgs         `yaml:"extra_args"`
+	Requirements []string          `yaml:"requirements"`
 	// Line is where the entry starts in strata.yaml.
 	Line int `yaml:"-"`
 }
@@ -225,11 +234,11 @@ func (c *Config) validate(name string, doc []*yaml.Node) error {
 		}
 		seen[dir] = s.Line
 		for j, dep := range s.DependsOn {
-			d, err := cleanDir(dep)
+			d, err := cleanDependency(dep)
 			if err != nil {
 				return errAt(s.Line, "%s.depends_on[%d]: %v", key, j, err)
 			}
-			if d == dir {
+			if depDir, _ := SplitInstance(d); depDir == dir {
 				return errAt(s.Line, "%s.depends_on: %q depends on itself", key, dir)
 			}
 			s.DependsOn[j] = d
@@ -242,6 +251,10 @@ func (c *Config) validate(name string, doc []*yaml.Node) error {
 		}
 		if err := checkRequirements(s.Requirements); err != nil {
 			return errAt(s.Line, "%s.requirements: %v", key, err)
+		}
+		entryLine := func(p ...any) int { return nodeLine(doc, append([]any{"stacks", i}, p...)...) }
+		if err := s.validateInstances(key, errAt, entryLine); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -261,14 +274,6 @@ func (c *Config) RequirementsFor(dir string) []string {
 		return s.Requirements
 	}
 	return c.Requirements
-}
-
-// WorkspaceFor returns the Terraform workspace of the stack at dir.
-func (c *Config) WorkspaceFor(dir string) string {
-	if s := c.Stack(dir); s != nil && s.Workspace != "" {
-		return s.Workspace
-	}
-	return "default"
 }
 
 // sameStackEntry reports whether two entries configure a stack the same way.

@@ -58,7 +58,7 @@ func TestConfigDefaults(t *testing.T) {
 			t.Fatalf("%q: %v", data, err)
 		}
 		if cfg.Terraform.Binary != "terraform" || cfg.ApplyOn != "merge" || cfg.Parallel != runtime.NumCPU() ||
-			len(cfg.Requirements) != 3 || cfg.WorkspaceFor("x") != "default" || cfg.IgnoreChangesFor("x")[0] != "**/*.md" {
+			len(cfg.Requirements) != 3 || cfg.WorkspacesOf("x")[0] != "default" || cfg.IgnoreChangesFor("x")[0] != "**/*.md" {
 			t.Errorf("%q: defaults not applied: %+v", data, cfg)
 		}
 	}

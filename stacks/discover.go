@@ -6,20 +6,42 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// Stack is a Terraform root module: planned and applied on its own.
+// Stack is a stack instance: a Terraform root module in one workspace,
+// planned and applied on its own. A directory whose strata.yaml entry lists
+// workspaces is one Stack per workspace.
 type Stack struct {
-	Dir       string   `json:"dir"`
-	Workspace string   `json:"workspace"`
+	Dir       string `json:"dir"`
+	Workspace string `json:"workspace"`
+	// DependsOn names the instances this one comes after (see
+	// Analysis.instances for how a directory in depends_on is read).
 	DependsOn []string `json:"depends_on"`
 	// Modules lists the local modules the stack calls, directly or through
 	// other local modules, sorted.
 	Modules []string `json:"modules"`
+	// VarFiles are passed to plan as -var-file, repo-relative.
+	VarFiles []string `json:"var_files,omitempty"`
+	// Env is set in terraform's environment.
+	Env map[string]string `json:"env,omitempty"`
+	// ExtraArgs are added to init, plan and apply, as "-flag=value";
+	// -var-file paths are repo-relative.
+	ExtraArgs ExtraArgs `json:"extra_args,omitzero"`
+	// inputFiles are the files given with -var-file (VarFiles and those of
+	// ExtraArgs).
+	inputFiles []string
 }
+
+// Name is how the instance is written: DIR, or DIR@WORKSPACE.
+func (s Stack) Name() string { return InstanceName(s.Dir, s.Workspace) }
+
+// InputFiles are the repo-relative files the instance gives terraform
+// with -var-file: its VarFiles, and those of its ExtraArgs.
+func (s Stack) InputFiles() []string { return s.inputFiles }
 
 // Analysis is a repository at one commit: its configuration, its stacks in
 // dependency order and the local module graph.
@@ -38,9 +60,12 @@ type Analysis struct {
 	calledOther map[string]bool // called paths that are no Terraform directory
 	linkDeps    []linkDep
 	closure     map[string]*closure // stack dir -> what it depends on
-	index       map[string]int      // stack dir -> its place in Stacks
+	index       map[string]int      // stack dir -> its first instance's place in Stacks
+	byName      map[string]int      // instance name -> its place in Stacks
 	warned      map[string]bool
 	walk        int
+	// mu serialises Inputs: go-git's trees fill caches as they are read.
+	mu sync.Mutex
 }
 
 // Analyze discovers the stacks of the repository at commit c.
@@ -120,54 +145,69 @@ func (a *Analysis) findStacks(closures bool) error {
 		}
 		listed[s.Dir] = true
 	}
-	for i := range cfg.Stacks {
-		s := &cfg.Stacks[i]
-		for _, dep := range s.DependsOn {
-			if !listed[dep] && !isStack(dep) {
-				return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))}
-			}
-		}
-	}
 	for _, d := range sortedKeys(listed) {
 		if !isStack(d) {
 			dirs = append(dirs, d)
 		}
 	}
-	deps := map[string][]string{}
-	for _, s := range cfg.Stacks {
-		if len(s.DependsOn) > 0 {
-			deps[s.Dir] = s.DependsOn
-		}
-	}
-	order, err := topoSort(dirs, deps)
+	sort.Strings(dirs)
+	instances, err := a.instances(dirs)
 	if err != nil {
 		return err
 	}
-	a.closure = make(map[string]*closure, len(order))
-	a.index = make(map[string]int, len(order))
+	names := make([]string, 0, len(instances))
+	deps := map[string][]string{}
+	byName := make(map[string]Stack, len(instances))
+	for _, st := range instances {
+		names = append(names, st.Name())
+		if len(st.DependsOn) > 0 {
+			deps[st.Name()] = st.DependsOn
+		}
+		byName[st.Name()] = st
+	}
+	order, err := topoSort(names, deps)
+	if err != nil {
+		return err
+	}
+	a.closure = make(map[string]*closure, len(dirs))
+	a.index = make(map[string]int, len(dirs))
+	a.byName = make(map[string]int, len(order))
 	a.Stacks = make([]Stack, 0, len(order))
 	none := []string{}
-	for _, d := range order {
-		c := &closure{}
-		if closures {
-			c = a.closureOf(d)
+	for _, name := range order {
+		st := byName[name]
+		c, done := a.closure[st.Dir]
+		if !done {
+			c = &closure{}
+			if closures {
+				c = a.closureOf(st.Dir)
+			}
+			a.closure[st.Dir] = c
 		}
-		a.closure[d] = c
-		dependsOn := deps[d]
-		if dependsOn == nil {
-			dependsOn = none
+		st.Modules = c.Modules
+		if st.Modules == nil {
+			st.Modules = none
 		}
-		mods := c.Modules
-		if mods == nil {
-			mods = none
+		if _, seen := a.index[st.Dir]; !seen {
+			a.index[st.Dir] = len(a.Stacks)
 		}
-		a.index[d] = len(a.Stacks)
-		a.Stacks = append(a.Stacks, Stack{Dir: d, Workspace: cfg.WorkspaceFor(d), DependsOn: dependsOn, Modules: mods})
+		a.byName[name] = len(a.Stacks)
+		a.Stacks = append(a.Stacks, st)
 	}
 	return nil
 }
 
-// Stack returns the stack at dir, or nil.
+// Instance returns the instance named name (DIR or DIR@WORKSPACE), or nil.
+func (a *Analysis) Instance(name string) *Stack {
+	dir, ws := SplitInstance(name)
+	if i, ok := a.byName[InstanceName(dir, ws)]; ok {
+		return &a.Stacks[i]
+	}
+	return nil
+}
+
+// Stack returns the first instance of the stack at dir, or nil when dir is
+// not a stack.
 func (a *Analysis) Stack(dir string) *Stack {
 	if i, ok := a.index[dir]; ok {
 		return &a.Stacks[i]
@@ -175,13 +215,25 @@ func (a *Analysis) Stack(dir string) *Stack {
 	return nil
 }
 
-// Inputs maps the stack's directory and every local module it calls to its
-// git tree hash at the analysed commit (a submodule to its commit), and the
-// symlinks on the way to them and what the links in those directories lead
-// to, to their hashes. A path that is absent maps to "". Two commits with
-// equal Inputs give a stack the same code.
-func (a *Analysis) Inputs(dir string) map[string]string {
+// Inputs maps what the plan of an instance (DIR or DIR@WORKSPACE) reads
+// from the repository to its git hash at the analysed commit: the stack's
+// directory and every local module it calls (tree hashes; a submodule's
+// commit), the symlinks on the way to them and what the links in those
+// directories lead to, and its var files (blob hashes). A path that is
+// absent maps to "". Two commits with equal Inputs give an instance the
+// same code and variables. It is safe for concurrent use.
+func (a *Analysis) Inputs(name string) map[string]string {
+	st := a.Instance(name)
+	if st == nil {
+		return map[string]string{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	dir := st.Dir
 	in := map[string]string{dir: a.snap.hashOf(dir)}
+	for _, f := range st.inputFiles {
+		in[f] = a.snap.hashOf(f)
+	}
 	c := a.closure[dir]
 	if c == nil {
 		return in

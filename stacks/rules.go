@@ -18,14 +18,14 @@ type detector struct {
 	own     map[string][]string // directory -> the changed paths credited to it
 	linked  map[string][]string // directory -> changed paths it reads through a symlink, described
 
-	reasons      map[string][]string
+	reasons      map[string][]string // instance name -> reasons
 	deleted      []string
 	becameModule []string
 	warnings     []string
 }
 
-func (d *detector) add(dir, reason string) {
-	d.reasons[dir] = append(d.reasons[dir], reason)
+func (d *detector) add(s Stack, reason string) {
+	d.reasons[s.Name()] = append(d.reasons[s.Name()], reason)
 }
 
 // attribute credits each changed path to the deepest directory holding
@@ -93,18 +93,28 @@ func (d *detector) touched(dir string) []string {
 }
 
 // Rule 1: a changed path in the stack's own directory, not in a nested
-// stack, unless ignore_changes matches it; or a path the stack's files
-// read through a symlink.
+// stack, unless ignore_changes matches it or it is the var file of an
+// instance of the stack (ruleVarFiles gives that one to its instances);
+// or a path the stack's files read through a symlink.
 func (d *detector) ruleOwnFiles() {
+	varFiles := map[string]map[string]bool{}
+	for _, s := range d.head.Stacks {
+		for _, f := range s.inputFiles {
+			if varFiles[s.Dir] == nil {
+				varFiles[s.Dir] = map[string]bool{}
+			}
+			varFiles[s.Dir][f] = true
+		}
+	}
 	for _, s := range d.head.Stacks {
 		ignore := d.head.Config.IgnoreChangesFor(s.Dir)
 		for _, p := range d.own[s.Dir] {
-			if !matchAny(ignore, relTo(s.Dir, p)) {
-				d.add(s.Dir, "changed "+quotePath(p))
+			if !matchAny(ignore, relTo(s.Dir, p)) && !varFiles[s.Dir][p] {
+				d.add(s, "changed "+quotePath(p))
 			}
 		}
 		for _, l := range d.linked[s.Dir] {
-			d.add(s.Dir, "changed "+l)
+			d.add(s, "changed "+l)
 		}
 	}
 }
@@ -121,9 +131,9 @@ func (d *detector) ruleBecameStack() {
 			continue
 		}
 		if d.base.isCalled(s.Dir) {
-			d.add(s.Dir, "became a stack: no module calls it any more")
+			d.add(s, "became a stack: no module calls it any more")
 		} else {
-			d.add(s.Dir, "became a stack: it was not one at the merge base")
+			d.add(s, "became a stack: it was not one at the merge base")
 		}
 	}
 }
@@ -135,12 +145,12 @@ func (d *detector) ruleModules() {
 		c := d.head.closure[s.Dir]
 		for _, m := range c.Modules {
 			if ps := d.touched(m); len(ps) > 0 {
-				d.add(s.Dir, fmt.Sprintf("module %s changed (%s)", m, firstAndCount(ps)))
+				d.add(s, fmt.Sprintf("module %s changed (%s)", m, firstAndCount(ps)))
 			}
 		}
 		for _, l := range c.Links {
 			if d.changed[l] {
-				d.add(s.Dir, fmt.Sprintf("symlink %s changed (a module source goes through it)", quotePath(l)))
+				d.add(s, fmt.Sprintf("symlink %s changed (a module source goes through it)", quotePath(l)))
 			}
 		}
 	}
@@ -155,13 +165,30 @@ func (d *detector) ruleWatch(paths []changedPath) {
 		}
 		for _, c := range paths {
 			if matchAny(sc.Watch, c.Path) {
-				d.add(s.Dir, "changed "+quotePath(c.Path)+" (watched)")
+				d.add(s, "changed "+quotePath(c.Path)+" (watched)")
 			}
 		}
 	}
 }
 
-// Rule 4: the stack's entry in strata.yaml changed.
+// Rule 3 for var files: a changed path is a file the instance gives
+// terraform with -var-file (var_files, or -var-file in extra_args). It
+// affects that instance only.
+func (d *detector) ruleVarFiles() {
+	for _, s := range d.head.Stacks {
+		for _, f := range s.inputFiles {
+			if d.changed[f] {
+				d.add(s, "changed "+quotePath(f)+" (var file)")
+			}
+		}
+	}
+}
+
+// Rule 4: the instance's entry in strata.yaml changed. Entries are
+// compared instance by instance, so adding a workspace to a list affects
+// the new instance only; an entry taken out affects the directory's
+// default instance as removed. An instance the merge base had and head
+// does not (a workspace taken off a list) is deleted (goneStacks).
 func (d *detector) ruleConfig() {
 	var baseCfg *Config
 	if d.base != nil {
@@ -174,15 +201,15 @@ func (d *detector) ruleConfig() {
 		}
 	}
 	for _, s := range d.head.Stacks {
-		before, after := baseCfg.Stack(s.Dir), d.head.Config.Stack(s.Dir)
+		listedBefore, listed := baseCfg.Stack(s.Dir) != nil, d.head.Config.Stack(s.Dir) != nil
 		switch {
-		case sameStackEntry(before, after):
-		case before == nil:
-			d.add(s.Dir, ConfigFile+" entry added")
-		case after == nil:
-			d.add(s.Dir, ConfigFile+" entry removed")
-		default:
-			d.add(s.Dir, ConfigFile+" entry changed")
+		case !listedBefore && !listed:
+		case !listedBefore:
+			d.add(s, ConfigFile+" entry added")
+		case !listed:
+			d.add(s, ConfigFile+" entry removed")
+		case !sameStackEntry(baseCfg.instanceEntry(s.Dir, s.Workspace), d.head.Config.instanceEntry(s.Dir, s.Workspace)):
+			d.add(s, ConfigFile+" entry changed")
 		}
 	}
 }
@@ -214,16 +241,17 @@ func (d *detector) ruleUnparsed() {
 	for _, s := range d.head.Stacks {
 		for _, dir := range append([]string{s.Dir}, d.head.closure[s.Dir].Modules...) {
 			if _, bad := d.head.unparsed[dir]; bad {
-				d.add(s.Dir, fmt.Sprintf("might call changed module %s: %s does not parse", moduleChanged, dir))
+				d.add(s, fmt.Sprintf("might call changed module %s: %s does not parse", moduleChanged, dir))
 				break
 			}
 		}
 	}
 }
 
-// goneStacks lists the stacks of the merge base that are no stacks at
-// head: deleted when their directory holds no Terraform any more (reported,
-// never planned), modules when another module calls them now.
+// goneStacks lists the stack instances of the merge base that are none at
+// head: deleted when their directory holds no Terraform any more or
+// strata.yaml no longer lists their workspace (reported, never planned),
+// modules when another module calls them now.
 func (d *detector) goneStacks() {
 	if d.base == nil {
 		return
@@ -231,9 +259,9 @@ func (d *detector) goneStacks() {
 	for _, s := range d.base.Stacks {
 		p := s.Dir
 		switch {
-		case d.head.Stack(p) != nil:
-		case d.head.snap.dirs[p] == nil:
-			d.deleted = append(d.deleted, p)
+		case d.head.Instance(s.Name()) != nil:
+		case d.head.Stack(p) != nil, d.head.snap.dirs[p] == nil:
+			d.deleted = append(d.deleted, s.Name())
 		case d.head.isCalled(p):
 			d.becameModule = append(d.becameModule, p)
 			d.warnings = append(d.warnings, fmt.Sprintf("%s was a stack at the merge base and is a module now, called by %s: strata no longer plans it on its own, and its state still exists; destroy what it manages, or move it into the calling stack's state (moved blocks or terraform state mv)", p, firstAndCount(uniqueSorted(d.head.callersOf(p)))))

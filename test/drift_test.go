@@ -169,7 +169,7 @@ func checkJSONKeys(t *testing.T, stdout string) {
 	}
 	for _, s := range raw["stacks"].([]any) {
 		st := s.(map[string]any)
-		if got := keys(st); !reflect.DeepEqual(got, []string{"counts", "dir", "drifted", "error", "resources"}) {
+		if got := keys(st); !reflect.DeepEqual(got, []string{"counts", "dir", "drifted", "error", "resources", "workspace"}) {
 			t.Errorf("stack keys %v", got)
 		}
 		if _, ok := st["resources"].([]any); !ok {

@@ -49,10 +49,12 @@ type result struct {
 
 // runStrata runs strata with args in the test's environment plus env
 // ("NAME=value" entries) and returns its output and exit code. It fails the
-// test when the process cannot run or takes more than a minute.
+// test when the process cannot run or takes more than three minutes (a
+// stack with a real provider loads its schema in plan, show -json and
+// show, which a loaded machine makes slow).
 func runStrata(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, strataBin(), args...)
 	cmd.Env = append(os.Environ(), env...)

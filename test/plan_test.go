@@ -12,15 +12,16 @@ import (
 	"github.com/strata-iac/strata/planner"
 )
 
-// needTerraform skips a test without terraform on PATH, and fails it under
-// CI=true, where every tool the tests need must be present.
+// needTerraform skips a test without the test binary (testBinary) on
+// PATH, and fails it under CI=true, where every tool the tests need must
+// be present.
 func needTerraform(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("terraform"); err != nil {
+	if _, err := exec.LookPath(testBinary()); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("terraform not on PATH (CI=true): %v", err)
+			t.Fatalf("%s not on PATH (CI=true): %v", testBinary(), err)
 		}
-		t.Skip("terraform not on PATH")
+		t.Skipf("%s not on PATH", testBinary())
 	}
 }
 
@@ -32,6 +33,7 @@ func monorepo(t *testing.T) (*gittest.Repo, []string) {
 	needTerraform(t)
 	g := gittest.New(t)
 	g.CopyDir("../examples/monorepo", ".")
+	g.Write(map[string]string{"strata.yaml": withTestBinary(readFile(t, "../examples/monorepo/strata.yaml"))})
 	g.Commit("infrastructure")
 	home := t.TempDir()
 	return g, []string{"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}

@@ -226,7 +226,12 @@ func newRemote(t *testing.T, files map[string]string) *remote {
 	t.Helper()
 	work := gittest.New(t)
 	work.CopyDir("../examples/monorepo", ".")
+	yaml := readFile(t, "../examples/monorepo/strata.yaml")
+	if y, ok := files["strata.yaml"]; ok {
+		yaml = y
+	}
 	work.Write(files)
+	work.Write(map[string]string{"strata.yaml": withTestBinary(yaml)})
 	work.Commit("infrastructure")
 	bare := filepath.Join(t.TempDir(), "infra.git")
 	work.Git("init", "-q", "--bare", "-b", "main", bare)

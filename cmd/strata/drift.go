@@ -87,7 +87,7 @@ Exit status: 0 no stack drifted, 2 some drifted, 1 some could not be checked
 	c.Flags().StringVar(&f.repo, "repo", ".", "path of the git repository")
 	c.Flags().StringVar(&f.dataDir, "data-dir", "", dataDirUsage)
 	c.Flags().StringVar(&ref, "ref", "", "the commit to check (default: the default branch's head)")
-	c.Flags().StringArrayVar(&f.stacks, "stack", nil, "a stack directory to check (repeatable; default every stack)")
+	c.Flags().StringArrayVar(&f.stacks, "stack", nil, "a stack to check: DIR or DIR@WORKSPACE (repeatable; default every stack)")
 	c.Flags().BoolVar(&refreshOnly, "refresh-only", false, "report only changes made outside Terraform (terraform plan -refresh-only)")
 	c.Flags().IntVar(&f.parallel, "parallel", 0, "stacks planned at once (default: strata.yaml's parallel, else the number of CPUs)")
 	c.Flags().DurationVar(&f.timeout, "stack-timeout", time.Hour, "longest one stack may run before it is interrupted")
@@ -120,11 +120,11 @@ func printDrift(w io.Writer, rep planner.DriftReport) error {
 	for _, s := range rep.Stacks {
 		switch {
 		case s.Error != "":
-			fmt.Fprintf(tw, "%s\terror\t%s\n", s.Dir, s.Error)
+			fmt.Fprintf(tw, "%s\terror\t%s\n", s.Name(), s.Error)
 		case s.Drifted:
-			fmt.Fprintf(tw, "%s\tdrifted\t%s\n", s.Dir, countsLine(s.Counts))
+			fmt.Fprintf(tw, "%s\tdrifted\t%s\n", s.Name(), countsLine(s.Counts))
 		default:
-			fmt.Fprintf(tw, "%s\tin sync\t\n", s.Dir)
+			fmt.Fprintf(tw, "%s\tin sync\t\n", s.Name())
 		}
 		for _, r := range s.Resources {
 			how := "changed outside Terraform"

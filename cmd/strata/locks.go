@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strata-iac/strata/runner/lock"
+	"github.com/strata-iac/strata/stacks"
 )
 
 // locksFlags are the flags every locks subcommand shares.
@@ -51,10 +53,14 @@ or not held by this owner (release).`,
 
 func newLocksListCmd(f *locksFlags) *cobra.Command {
 	var format string
+	var only []string
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use:   "list [--stack DIR[@WORKSPACE]]...",
 		Short: "List the locks held",
-		Args:  cobra.NoArgs,
+		Long: `List the locks held. --stack keeps the locks of the stacks named: DIR (every
+workspace of it) or DIR@WORKSPACE (one), matched against the end of the keys
+the server builds (forge/repo/dir/workspace).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q: use text or json", format)
@@ -68,6 +74,14 @@ func newLocksListCmd(f *locksFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if len(only) > 0 {
+				locks = slices.DeleteFunc(locks, func(l lock.Lock) bool {
+					return !slices.ContainsFunc(only, func(name string) bool {
+						dir, ws := stacks.SplitInstance(name)
+						return lock.HasStack(l.Key, dir, ws)
+					})
+				})
+			}
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -77,6 +91,7 @@ func newLocksListCmd(f *locksFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringArrayVar(&only, "stack", nil, "only the locks of this stack: DIR or DIR@WORKSPACE (repeatable)")
 	return cmd
 }
 

@@ -35,7 +35,7 @@ func (f *runFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.repo, "repo", ".", "path of the git repository")
 	c.Flags().StringVar(&f.dataDir, "data-dir", "", dataDirUsage)
 	c.Flags().StringVar(&f.head, "head", "HEAD", "the commit to run at (branch, tag, SHA, HEAD~N)")
-	c.Flags().StringArrayVar(&f.stacks, "stack", nil, "a stack directory to run (repeatable)")
+	c.Flags().StringArrayVar(&f.stacks, "stack", nil, "a stack to run: DIR (every workspace of it) or DIR@WORKSPACE (repeatable)")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the final result on stderr")
 	c.Flags().DurationVar(&f.timeout, "stack-timeout", time.Hour, "longest one stack may run before it is interrupted")
 	c.Flags().StringVar(&f.sandbox, "sandbox", string(tf.SandboxAuto), sandboxUsage+" (else STRATA_SANDBOX)")
@@ -80,13 +80,16 @@ func newPlanCmd() *cobra.Command {
 	var f runFlags
 	var base, out, format string
 	var all bool
+	var targets []string
 	c := &cobra.Command{
 		Use:   "plan (--base REF | --stack DIR... | --all) [--out DIR]",
 		Short: "Plan stacks: those a change touches, those named, or all",
 		Long: `Plan stacks at a commit (HEAD by default), in parallel, each in a throwaway
 workspace holding exactly that commit. With --base, plan the stacks the change
-between merge-base(BASE, HEAD) and HEAD touches; with --stack, the stacks named;
-with --all, every stack.
+between merge-base(BASE, HEAD) and HEAD touches; with --stack, the stacks named
+(DIR: every workspace of it; DIR@WORKSPACE: one); with --all, every stack.
+--target ADDR (with --stack) plans only those resources: a partial plan, which
+strata apply applies only when its stack is named with --stack.
 
 --out DIR (a directory or s3://BUCKET/PREFIX) receives summary.json, comment.md
 and, per stack, DIR/<stack>/plan.tfplan, plan.json and plan.txt, for
@@ -117,16 +120,20 @@ stacks still run and report).`,
 				return err
 			}
 			defer s.Close()
-			sel := planner.Selection{Base: base, Head: f.head, Stacks: f.stacks, All: all}
+			if len(targets) > 0 && len(f.stacks) == 0 {
+				return errors.New("--target plans part of a stack: name the stack with --stack DIR")
+			}
+			sel := planner.Selection{Base: base, Head: f.head, Stacks: f.stacks, All: all, Targets: targets}
 			summary, err := s.Plan(cmd.Context(), sel)
 			if err != nil {
 				return err
 			}
 			f.progress.Result(summary)
 			body := strings.Join(comment.Render(summary, comment.Options{
-				Marker:     comment.DefaultMarker,
-				Steps:      comment.Steps{Apply: applyHint(out), Replan: "run `strata plan` again."},
-				PolicyHint: "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
+				Marker:      comment.DefaultMarker,
+				Steps:       comment.Steps{Apply: applyHint(out), Replan: "run `strata plan` again."},
+				PolicyHint:  "strata apply refuses these stacks unless a policy owner accepts the failures (`strata apply --approve-policies`).",
+				PartialHint: "strata apply applies a partial plan only when its stack is named: `strata apply --stack STACK`.",
 			}), "\n\n")
 			if artifacts != nil {
 				if err := planner.WriteOut(cmd.Context(), artifacts, summary, body); err != nil {
@@ -142,6 +149,7 @@ stacks still run and report).`,
 	f.register(c)
 	c.Flags().StringVar(&base, "base", "", "plan the stacks changed between merge-base(BASE, HEAD) and HEAD")
 	c.Flags().BoolVar(&all, "all", false, "plan every stack")
+	c.Flags().StringArrayVar(&targets, "target", nil, "plan only this resource address of the stacks named (terraform's -target; repeatable): a partial plan")
 	c.Flags().IntVar(&f.parallel, "parallel", 0, "stacks planned at once (default: strata.yaml's parallel, else the number of CPUs)")
 	c.Flags().StringVar(&out, "out", "", "directory or s3://BUCKET/PREFIX for summary.json, comment.md and the plan files")
 	c.Flags().StringVar(&format, "format", "text", "output format: text|json|markdown")
@@ -156,13 +164,15 @@ func newApplyCmd() *cobra.Command {
 		Use:   "apply --out DIR [--stack DIR]...",
 		Short: "Apply the plans saved by strata plan --out, exactly as reviewed",
 		Long: `Apply the plans strata plan saved in --out (a directory or s3://BUCKET/PREFIX),
-in depends_on order. Each stack is refused, and its state left untouched, when
+in depends_on order, up to --parallel at once: a stack starts once those it
+depends on are applied. Each stack is refused, and its state left untouched, when
 its plan file no longer matches the checksum recorded at plan time, or when the
 git tree of its directory or of any local module it calls differs at --head
 (default HEAD) from what was planned. A stack whose dependency failed is
-skipped. Stacks whose plan had no changes are not touched. A stack whose
-policy checks failed is refused unless --approve-policies says a policy owner
-accepted them.
+skipped, and the others go on. Stacks whose plan had no changes are not
+touched. A stack whose policy checks failed is refused unless --approve-policies
+says a policy owner accepted them. A partial plan (made with --target) is
+applied only when its stack is named with --stack.
 
 Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`,
 		Args: cobra.NoArgs,
@@ -196,6 +206,7 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 	f.register(c)
 	c.Flags().StringVar(&out, "out", "", "the directory or s3://BUCKET/PREFIX that strata plan --out wrote (required)")
 	c.Flags().BoolVar(&approvePolicies, "approve-policies", false, "apply stacks whose policy checks failed (a policy owner accepted them)")
+	c.Flags().IntVar(&f.parallel, "parallel", 0, "stacks applied at once (default: strata.yaml's parallel, else the number of CPUs)")
 	return c
 }
 
@@ -247,7 +258,7 @@ func printTable(w io.Writer, s planner.Summary) error {
 		case r.Status == planner.StatusLocked:
 			detail = "locked by " + r.LockedBy
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Dir, r.Status, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name(), r.Status, detail)
 	}
 	for _, d := range s.Deleted {
 		fmt.Fprintf(tw, "%s\tdeleted\tnot planned\n", d)

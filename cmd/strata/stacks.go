@@ -128,10 +128,10 @@ func printStacks(w io.Writer, ss []stacks.Stack) error {
 		if n := len(s.Modules); n > 0 {
 			notes = append(notes, fmt.Sprintf("%d local module%s", n, plural(n)))
 		}
-		if s.Workspace != "default" {
-			notes = append(notes, "workspace "+s.Workspace)
+		if len(s.VarFiles) > 0 {
+			notes = append(notes, "var files "+strings.Join(s.VarFiles, ", "))
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", s.Dir, strings.Join(notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name(), strings.Join(notes, "; "))
 	}
 	return tw.Flush()
 }
@@ -147,7 +147,7 @@ func printChangeSet(w io.Writer, cs *stacks.ChangeSet) error {
 		if n := len(s.Reasons) - 1; n > 0 {
 			reason += fmt.Sprintf(" (+%d more reason%s)", n, plural(n))
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", s.Dir, reason)
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name(), reason)
 	}
 	for _, d := range cs.Deleted {
 		fmt.Fprintf(tw, "%s\tdeleted: not planned (any resources still in its state must be destroyed separately)\n", d)

@@ -43,12 +43,15 @@ type Options struct {
 	// it follows the title of the policy failures. Markdown, trusted.
 	// Empty: DefaultPolicyHint.
 	PolicyHint string
+	// PartialHint says how a partial plan (made with -target) is applied.
+	// Markdown, trusted. Empty: DefaultPartialHint.
+	PartialHint string
 }
 
 // RenderComment renders a run over many stacks as one or more comment bodies
 // in GitLab/GitHub-flavoured markdown, in this order: a heading, the summary
 // table (one row per stack, always), a warning listing every resource to be
-// destroyed or replaced, the failures with Terraform's diagnostics, the
+// destroyed or replaced, a note on partial plans (-target), the failures with Terraform's diagnostics, the
 // policy failures and warnings, one collapsible section per stack with its
 // plan, locked and removed stacks, warnings, and the next step.
 //
@@ -204,6 +207,9 @@ func (c *commenter) blocks(b budget) []block {
 	out := []block{{head: c.head}, c.table}
 	if w, ok := c.destroyWarning(b); ok {
 		out = append(out, w)
+	}
+	if p, ok := c.partialNote(b); ok {
+		out = append(out, p)
 	}
 	if p, ok := c.problems(b); ok {
 		out = append(out, p)

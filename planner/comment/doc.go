@@ -23,6 +23,12 @@
 //     broken with a word joiner. Lock holders strata made (!12) stay links.
 //   - The output depends only on the Summary and the Options, so goldens
 //     under testdata/ pin every situation.
+//   - Stacks are named as users write them: DIR, or DIR@WORKSPACE for an
+//     instance of another workspace than the default.
+//   - Partial plans (made with -target) get a note right after the destroy
+//     warning, with their targets and how they get applied
+//     (Options.PartialHint), since a reviewer must know that part of the
+//     change was not planned before reading the plans.
 //
 // The package knows nothing of forges: the caller gives the size limit
 // and the marker its forge needs.

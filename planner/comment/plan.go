@@ -39,11 +39,11 @@ func marker(l string) (int, string) {
 	return indent, ""
 }
 
-// planPreamble is the legend Terraform prints before every plan; it says
-// nothing about this plan, so the comment leaves it out.
-const (
-	preambleFirst = "Terraform used the selected providers to generate the following"
-	preambleLast  = "Terraform will perform the following actions:"
+// planPreamble is the legend Terraform (or OpenTofu) prints before every
+// plan; it says nothing about this plan, so the comment leaves it out.
+var (
+	preambleFirst = regexp.MustCompile(`^(Terraform|OpenTofu) used the selected providers to generate the following`)
+	preambleLast  = regexp.MustCompile(`^(Terraform|OpenTofu) will perform the following actions:$`)
 )
 
 // planLines turns Terraform's plain-text plan (or apply log) into the lines
@@ -88,11 +88,11 @@ func cleanLines(text string) []string {
 // actions:") and the blank line after it, when it is there.
 func dropPreamble(lines []string) []string {
 	for i, l := range lines {
-		if !strings.HasPrefix(l, preambleFirst) {
+		if !preambleFirst.MatchString(l) {
 			continue
 		}
 		for j := i + 1; j < len(lines) && j <= i+12; j++ {
-			if lines[j] != preambleLast {
+			if !preambleLast.MatchString(lines[j]) {
 				continue
 			}
 			end := j + 1

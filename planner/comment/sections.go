@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/stacks"
 )
 
 // kind is how one stack's outcome is shown.
@@ -37,6 +38,9 @@ func (c *commenter) kindOf(r planner.Result) kind {
 	case planner.StatusChanges:
 		if c.op == planner.OpDrift {
 			return kind{icon: "🌀", label: "drifted", phrase: "drifted", counts: true}
+		}
+		if r.Partial() {
+			return kind{icon: "📝", label: "changes (partial plan)", phrase: "with changes", counts: true}
 		}
 		return kind{icon: "📝", label: "changes", phrase: "with changes", counts: true}
 	case planner.StatusApplied:
@@ -75,17 +79,14 @@ const (
 	maxShort = 80
 )
 
-// stackName names a stack: its directory, and its workspace unless default.
+// stackName names a stack instance as a user writes it: DIR, or
+// DIR@WORKSPACE.
 func stackName(r planner.Result, code func(string) string) string {
 	dir := clipMiddle(oneLine(r.Dir), maxName)
 	if dir == "" {
 		dir = "."
 	}
-	name := code(dir)
-	if ws := clipMiddle(oneLine(r.Workspace), maxShort); ws != "" && ws != "default" {
-		name += " (" + code(ws) + ")"
-	}
-	return name
+	return code(stacks.InstanceName(dir, clipMiddle(oneLine(r.Workspace), maxShort)))
 }
 
 func htmlCode(s string) string { return "<code>" + escapeHTML(s) + "</code>" }

@@ -357,10 +357,30 @@ func TestWorkspaceIsNamed(t *testing.T) {
 	blue := networkStack(t)
 	blue.Workspace = "blue"
 	b := Render(summary("plan", blue, networkStack(t)), Options{})[0]
-	for _, want := range []string{"| `live/prod/network` (`blue`) | 📝 changes |", "| `live/prod/network` | 📝 changes |",
-		"<code>live/prod/network</code> (<code>blue</code>) · 📝"} {
+	for _, want := range []string{"| `live/prod/network@blue` | 📝 changes |", "| `live/prod/network` | 📝 changes |",
+		"<code>live/prod/network@blue</code> · 📝"} {
 		if !strings.Contains(b, want) {
 			t.Errorf("lacks %q", want)
 		}
+	}
+}
+
+// TestPartialPlanIsMarked: a plan made with -target says so in the table
+// and in a note that tells how it gets applied, before the plans.
+func TestPartialPlanIsMarked(t *testing.T) {
+	partial := networkStack(t)
+	partial.Workspace, partial.Targets = "prod", []string{`terraform_data.subnet["a"]`}
+	b := Render(summary("plan", partial, networkStack(t)), Options{PartialHint: "Apply it with `strata apply -s STACK`."})[0]
+	for _, want := range []string{
+		"| `live/prod/network@prod` | 📝 changes (partial plan) |",
+		"| `live/prod/network` | 📝 changes |",
+		"> [!IMPORTANT]\n> **1 partial plan**, made with `-target`: only the resources named were planned, not the rest of the change. Apply it with `strata apply -s STACK`.\n>\n> - **`live/prod/network@prod`**: `-target=terraform_data.subnet[\"a\"]`",
+	} {
+		if !strings.Contains(b, want) {
+			t.Errorf("lacks %q\n%s", want, b)
+		}
+	}
+	if strings.Index(b, "[!IMPORTANT]") > strings.Index(b, "<details") {
+		t.Error("the partial note comes after the plans")
 	}
 }

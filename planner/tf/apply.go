@@ -12,10 +12,15 @@ type ApplyOptions struct {
 	PlanFile string
 	// LockTimeout is how long to wait for the state lock.
 	LockTimeout time.Duration
+	// Extra are more arguments (-parallelism, -lock-timeout), before the
+	// plan file.
+	Extra []string
 }
 
-// Apply applies exactly the saved plan opts.PlanFile.
+// Apply applies exactly the saved plan opts.PlanFile, with -json: its
+// output is the machine-readable UI (ReadJSONUI).
 func (t *Terraform) Apply(ctx context.Context, opts ApplyOptions) (Output, error) {
-	return t.exec(ctx, false, "apply", "-input=false", "-no-color",
-		"-lock-timeout="+opts.LockTimeout.String(), opts.PlanFile)
+	args := []string{"apply", "-input=false", "-no-color", "-json", "-lock-timeout=" + opts.LockTimeout.String()}
+	args = append(append(args, opts.Extra...), opts.PlanFile)
+	return t.exec(ctx, false, args...)
 }

@@ -14,7 +14,8 @@ type Diagnostic struct {
 	Range string `json:"range,omitempty"`
 }
 
-// Terraform prints diagnostics, with -no-color, as
+// Commands without -json (workspace select, show, init before Terraform
+// 1.9 and OpenTofu 1.7) print diagnostics, with -no-color, as
 //
 //	Error: <summary>
 //
@@ -29,9 +30,6 @@ var (
 	diagStartRe = regexp.MustCompile(`^(Error|Warning): (.*)$`)
 	diagRangeRe = regexp.MustCompile(`^  on (.+?) line (\d+)(?:, in .*)?:$`)
 	diagWithRe  = regexp.MustCompile(`^  with .*,$`)
-	// progressRe matches the progress lines of terraform's UI hooks that a
-	// plan prints before the plan itself ("x: Refreshing state... [id=…]").
-	progressRe = regexp.MustCompile(`^\S.*: (Refreshing state\.\.\.|Reading\.\.\.|Read complete after |Still reading\.\.\.|Preparing import\.\.\.|Opening\.\.\.|Opening complete after |Still opening\.\.\.|Closing\.\.\.|Closing complete after |Still closing\.\.\.)`)
 )
 
 // SplitDiagnostics separates terraform's diagnostics from the rest of text.
@@ -97,19 +95,6 @@ func skipBlank(lines []string, i int) int {
 		i++
 	}
 	return i
-}
-
-// PlanText turns a plan's stdout, diagnostics already split off, into the
-// plan as `terraform show` prints it: the refresh progress lines go.
-func PlanText(stdout string) string {
-	lines := strings.Split(stdout, "\n")
-	kept := lines[:0]
-	for _, l := range lines {
-		if !progressRe.MatchString(l) {
-			kept = append(kept, l)
-		}
-	}
-	return strings.Trim(strings.Join(kept, "\n"), "\n") + "\n"
 }
 
 // ErrorLine sums up the first error (one with a source range preferred,

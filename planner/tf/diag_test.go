@@ -86,18 +86,6 @@ Error running command 'sleep 30': signal: killed. Output:
 	if !reflect.DeepEqual(diags, want) {
 		t.Errorf("got  %#v\nwant %#v", diags, want)
 	}
-	wantText := `Terraform will perform the following actions:
-
-  # terraform_data.x will be updated in-place
-  ~ resource "terraform_data" "x" {
-      ~ input  = "a" -> "b"
-    }
-
-Plan: 0 to add, 1 to change, 0 to destroy.
-`
-	if got := PlanText(rest); got != wantText {
-		t.Errorf("plan text:\n%s\nwant:\n%s", got, wantText)
-	}
 	if got := ErrorLine(diags[:2]); got != "" {
 		t.Errorf("oneLine of warnings = %q, want empty", got)
 	}

@@ -77,4 +77,11 @@
 //   - Errors of FindBinary are permanent (package internal/fault) when only
 //     other constraints or another machine can help, transient when a
 //     download failed.
+//   - Diagnostics: init (Terraform ≥ 1.9, OpenTofu ≥ 1.7), plan and apply
+//     run with -json, and ReadJSONUI reads their errors and warnings from
+//     the machine-readable UI, whose shape both tools keep stable across
+//     versions, where the text wraps and words differ. SplitDiagnostics
+//     reads the text of the commands without -json (workspace select,
+//     show, older inits) and what terraform writes to stderr before its UI
+//     starts.
 package tf

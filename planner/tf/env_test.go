@@ -3,6 +3,8 @@ package tf
 import (
 	"strings"
 	"testing"
+
+	"github.com/strata-iac/strata/stacks"
 )
 
 func TestEnvironStripsStrataAndTerraformOverrides(t *testing.T) {
@@ -47,6 +49,35 @@ func TestEnvironStripsStrataAndTerraformOverrides(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestStrataYAMLCannotSetWhatStrataOwns: every variable Environ keeps from
+// terraform is one strata.yaml's env may not set (stacks.EnvOwned), so the
+// two lists cannot drift apart, and what strata passes through stays
+// settable.
+func TestStrataYAMLCannotSetWhatStrataOwns(t *testing.T) {
+	var names []string
+	for n := range strippedNames {
+		names = append(names, n)
+	}
+	for _, p := range strippedPrefixes {
+		names = append(names, p+"_X")
+	}
+	for _, n := range names {
+		if !stacks.EnvOwned(n) {
+			t.Errorf("%s never reaches terraform from strata's environment, but strata.yaml's env may set it", n)
+		}
+	}
+	for _, n := range []string{"TF_VAR_region", "AWS_PROFILE", "TF_TOKEN_app_terraform_io", "HTTPS_PROXY"} {
+		if stacks.EnvOwned(n) {
+			t.Errorf("strata.yaml's env may not set %s, which strata passes through", n)
+		}
+	}
+	for _, n := range []string{"STRATA_X", "TF_LOG", "TF_CLI_ARGS_plan", "TF_DATA_DIR", "TF_WORKSPACE", "TF_INPUT"} {
+		if !stripped(n) || !stacks.EnvOwned(n) {
+			t.Errorf("%s: stripped %v, owned %v; want both", n, stripped(n), stacks.EnvOwned(n))
 		}
 	}
 }

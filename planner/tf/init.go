@@ -1,6 +1,10 @@
 package tf
 
-import "context"
+import (
+	"context"
+
+	"github.com/hashicorp/go-version"
+)
 
 // InitOptions shape terraform init.
 type InitOptions struct {
@@ -14,12 +18,18 @@ type InitOptions struct {
 	// of every command: the plugin cache, while the caller holds its
 	// lock.
 	Writable []string
+	// Extra are more arguments (-var-file, -lock-timeout, …).
+	Extra []string
 }
 
-// Init runs terraform init -input=false. The caller holds the plugin
-// cache's lock when init may install providers (see PluginCache).
+// Init runs terraform init -input=false, with -json where the binary has
+// it (InitJSON). The caller holds the plugin cache's lock when init may
+// install providers (see PluginCache).
 func (t *Terraform) Init(ctx context.Context, opts InitOptions) (Output, error) {
 	args := []string{"init", "-input=false", "-no-color"}
+	if t.InitJSON() {
+		args = append(args, "-json")
+	}
 	if opts.BackendConfig != "" {
 		args = append(args, "-backend-config="+opts.BackendConfig)
 	}
@@ -28,5 +38,17 @@ func (t *Terraform) Init(ctx context.Context, opts InitOptions) (Output, error) 
 	}
 	cmd := t.cmd
 	cmd.mounts = cmd.mounts.With(Mounts{ReadWrite: opts.Writable})
-	return t.execIn(ctx, cmd, false, args...)
+	return t.execIn(ctx, cmd, false, append(args, opts.Extra...)...)
+}
+
+// InitJSON reports whether init prints the machine-readable UI: Terraform
+// from 1.9 on, OpenTofu from 1.7 on. Older ones print text, which
+// SplitDiagnostics reads.
+func (t *Terraform) InitJSON() bool {
+	since := "1.9.0"
+	if t.bin.Name == "tofu" {
+		since = "1.7.0"
+	}
+	v := t.bin.version()
+	return v != nil && v.GreaterThanOrEqual(version.Must(version.NewVersion(since)))
 }

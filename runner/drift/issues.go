@@ -37,26 +37,26 @@ func (d *Scheduler) reconcileIssues(ctx context.Context, repo repoRecord, ref st
 	open := map[string]int64{}
 	scanned := map[string]bool{}
 	for _, r := range sum.Stacks {
-		scanned[r.Dir] = true
-		n, had := prev.Issues[r.Dir]
+		scanned[r.Name()] = true
+		n, had := prev.Issues[r.Name()]
 		switch r.Status {
 		case planner.StatusChanges:
 			is, err := d.upsertIssue(ctx, repo, ref, sum, r)
 			if err != nil {
-				d.log.Error("drift: cannot open or update the issue", "repo", repo.ref().String(), "stack", r.Dir, "err", err)
+				d.log.Error("drift: cannot open or update the issue", "repo", repo.ref().String(), "stack", r.Name(), "err", err)
 				if had {
-					open[r.Dir] = n
+					open[r.Name()] = n
 				}
 				continue
 			}
-			open[r.Dir] = is.Number
+			open[r.Name()] = is.Number
 		case planner.StatusNoChanges:
-			if had && !d.closeIssue(ctx, repo, r.Dir, n, fmt.Sprintf("`%s` is back in line with `%s` at %s.", r.Dir, ref, short(sum.Commit))) {
-				open[r.Dir] = n
+			if had && !d.closeIssue(ctx, repo, r.Name(), n, fmt.Sprintf("`%s` is back in line with `%s` at %s.", r.Name(), ref, short(sum.Commit))) {
+				open[r.Name()] = n
 			}
 		default:
 			if had {
-				open[r.Dir] = n
+				open[r.Name()] = n
 			}
 		}
 	}
@@ -71,22 +71,22 @@ func (d *Scheduler) reconcileIssues(ctx context.Context, repo repoRecord, ref st
 // upsertIssue updates the open drift issue of a stack, found by its
 // marker and label, or opens one.
 func (d *Scheduler) upsertIssue(ctx context.Context, repo repoRecord, ref string, sum planner.Summary, r planner.Result) (forge.Issue, error) {
-	marker := driftMarker(repo, r.Dir)
+	marker := driftMarker(repo, r.Name())
 	body := d.issueBody(ctx, repo, ref, sum, r, marker)
 	is, found, err := d.cfg.Forges[repo.Forge].FindIssue(ctx, repo.Repo, forge.IssueQuery{Marker: marker, Labels: []string{driftLabel}})
 	if err != nil {
 		return forge.Issue{}, err
 	}
 	if found {
-		is, err = d.cfg.Forges[repo.Forge].UpdateIssue(ctx, repo.Repo, is.Number, driftTitle(r.Dir), body)
+		is, err = d.cfg.Forges[repo.Forge].UpdateIssue(ctx, repo.Repo, is.Number, driftTitle(r.Name()), body)
 		if err == nil {
-			d.log.Info("drift: issue updated", "repo", repo.ref().String(), "stack", r.Dir, "issue", is.Number)
+			d.log.Info("drift: issue updated", "repo", repo.ref().String(), "stack", r.Name(), "issue", is.Number)
 		}
 		return is, err
 	}
-	is, err = d.cfg.Forges[repo.Forge].CreateIssue(ctx, repo.Repo, forge.NewIssue{Title: driftTitle(r.Dir), Body: body, Labels: []string{driftLabel}})
+	is, err = d.cfg.Forges[repo.Forge].CreateIssue(ctx, repo.Repo, forge.NewIssue{Title: driftTitle(r.Name()), Body: body, Labels: []string{driftLabel}})
 	if err == nil {
-		d.log.Info("drift: issue opened", "repo", repo.ref().String(), "stack", r.Dir, "issue", is.Number)
+		d.log.Info("drift: issue opened", "repo", repo.ref().String(), "stack", r.Name(), "issue", is.Number)
 	}
 	return is, err
 }
@@ -97,7 +97,7 @@ func (d *Scheduler) issueBody(ctx context.Context, repo repoRecord, ref string, 
 	next := fmt.Sprintf("Fix this through a merge request, reviewed like any other change: either change the code "+
 		"so it describes what is real, or open a merge request that touches %s and comment %s "+
 		"on it to plan undoing the drift, then apply it as usual. Comments on this issue run nothing. strata closes "+
-		"it once a scan finds the stack in line with %s.", comment.Code(r.Dir), comment.Code("strata plan -s "+r.Dir), comment.Code(ref))
+		"it once a scan finds the stack in line with %s.", comment.Code(r.Name()), comment.Code("strata plan -s "+r.Name()), comment.Code(ref))
 	if l, ok, err := d.cfg.Locks.Get(ctx, lock.Key(repo.Forge, repo.Repo, r.Dir, r.Workspace)); err == nil && ok {
 		by := forge.MRRef{RepoRef: repo.ref()}.Short(l.Owner)
 		next = fmt.Sprintf("%s holds this stack's lock: what it applied before being merged shows here until it is. %s", comment.LockOwner(by), next)
@@ -105,7 +105,7 @@ func (d *Scheduler) issueBody(ctx context.Context, repo repoRecord, ref string, 
 	one := planner.Summary{Operation: planner.OpDrift, Commit: sum.Commit, CreatedAt: sum.CreatedAt, Stacks: []planner.Result{r}}
 	bodies := comment.Render(one, comment.Options{
 		MaxSize: d.cfg.Forges[repo.Forge].CommentLimit(), Marker: marker,
-		Title: fmt.Sprintf("strata drift · %s on %s", r.Dir, ref), Next: next,
+		Title: fmt.Sprintf("strata drift · %s on %s", r.Name(), ref), Next: next,
 	})
 	return bodies[0]
 }

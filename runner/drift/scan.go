@@ -245,15 +245,15 @@ func (d *Scheduler) store(ctx context.Context, prefix string, sum planner.Summar
 func verdicts(report planner.DriftReport, prev scanState) (all, drifted, failed []string) {
 	all, drifted, failed = []string{}, []string{}, []string{}
 	for _, st := range report.Stacks {
-		all = append(all, st.Dir)
+		all = append(all, st.Name())
 		switch {
 		case st.Error != "":
-			failed = append(failed, st.Dir)
-			if slices.Contains(prev.Drifted, st.Dir) {
-				drifted = append(drifted, st.Dir)
+			failed = append(failed, st.Name())
+			if slices.Contains(prev.Drifted, st.Name()) {
+				drifted = append(drifted, st.Name())
 			}
 		case st.Drifted:
-			drifted = append(drifted, st.Dir)
+			drifted = append(drifted, st.Name())
 		}
 	}
 	return all, drifted, failed

@@ -100,3 +100,19 @@ func Key(forge, repo, dir, workspace string) string {
 	}
 	return strings.Join([]string{forge, repo, dir, workspace}, "/")
 }
+
+// HasStack reports whether key, built by Key, is the lock of the stack
+// instance in directory dir and workspace ("" for any workspace). A key
+// does not mark where the repository ends and the directory begins, so
+// the match is on its last segments.
+func HasStack(key, dir, workspace string) bool {
+	i := strings.LastIndex(key, "/")
+	if i < 0 {
+		return false
+	}
+	rest, ws := key[:i], key[i+1:]
+	if workspace != "" && ws != workspace {
+		return false
+	}
+	return strings.HasSuffix(rest, "/"+dir)
+}

@@ -62,13 +62,19 @@ type Record struct {
 	Artifacts string    `json:"artifacts,omitempty"`
 }
 
-// StackOutcome is one stack's part of a run.
+// StackOutcome is one stack instance's part of a run.
 type StackOutcome struct {
-	Dir     string         `json:"dir"`
-	Status  planner.Status `json:"status"`
-	Counts  planner.Counts `json:"counts"`
-	Error   string         `json:"error,omitempty"`
-	Seconds float64        `json:"seconds"`
+	Dir       string         `json:"dir"`
+	Workspace string         `json:"workspace"`
+	Status    planner.Status `json:"status"`
+	Counts    planner.Counts `json:"counts"`
+	Error     string         `json:"error,omitempty"`
+	Seconds   float64        `json:"seconds"`
+	// Env is what strata.yaml's env gave terraform (planner.Result.Env:
+	// values of names that look secret are masked); Targets the -target
+	// addresses of a partial plan.
+	Env     map[string]string `json:"env,omitempty"`
+	Targets []string          `json:"targets,omitempty"`
 }
 
 // RepoRef is the repository the run is about.

@@ -45,8 +45,11 @@ func (r *Recorder) Finish(ctx context.Context, rec *Record, state State, sum *pl
 	}
 	if sum != nil {
 		for _, res := range sum.Stacks {
-			rec.Stacks = append(rec.Stacks, StackOutcome{Dir: res.Dir, Status: res.Status, Counts: res.Counts, Error: res.Error, Seconds: res.Timings.Total})
-			attrs := []any{"run", rec.ID, "stack", res.Dir, "status", string(res.Status), "error", res.Error}
+			rec.Stacks = append(rec.Stacks, StackOutcome{
+				Dir: res.Dir, Workspace: res.Workspace, Status: res.Status, Counts: res.Counts, Error: res.Error,
+				Seconds: res.Timings.Total, Env: res.Env, Targets: res.Targets,
+			})
+			attrs := []any{"run", rec.ID, "stack", res.Name(), "status", string(res.Status), "error", res.Error}
 			if rec.Operation == planner.OpDrift {
 				attrs = append(attrs, "repo", rec.RepoRef().String(), "drifted", res.Status == planner.StatusChanges)
 			}

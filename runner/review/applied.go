@@ -21,23 +21,23 @@ import (
 // so and changes nothing (alreadyApplied), and one that finds an apply a
 // crash cut short settles it (settleInterrupted).
 
-// changingDirs lists the stacks of planned whose plans have changes: those
-// an apply touches.
-func changingDirs(planned []planner.Result) []string {
-	var dirs []string
+// changingStacks names (DIR or DIR@WORKSPACE) the stacks of planned whose
+// plans have changes: those an apply touches.
+func changingStacks(planned []planner.Result) []string {
+	var names []string
 	for _, res := range planned {
 		if res.Status == planner.StatusChanges {
-			dirs = append(dirs, res.Dir)
+			names = append(names, res.Name())
 		}
 	}
-	return dirs
+	return names
 }
 
 // interruptedAmong lists the stacks of planned whose last apply was cut
 // short.
 func interruptedAmong(st *state, planned []planner.Result) []string {
 	var out []string
-	for _, d := range changingDirs(planned) {
+	for _, d := range changingStacks(planned) {
 		if slices.Contains(st.Interrupted, d) {
 			out = append(out, d)
 		}
@@ -50,13 +50,13 @@ func interruptedAmong(st *state, planned []planner.Result) []string {
 // changes is applied.
 func notApplied(st *state, planned []planner.Result) (left []planner.Result, done []string) {
 	for _, res := range planned {
-		if _, ok := st.Applied[res.Dir]; ok && res.Status == planner.StatusChanges {
-			done = append(done, res.Dir)
+		if _, ok := st.Applied[res.Name()]; ok && res.Status == planner.StatusChanges {
+			done = append(done, res.Name())
 			continue
 		}
 		left = append(left, res)
 	}
-	if len(changingDirs(left)) == 0 && len(done) > 0 {
+	if len(changingStacks(left)) == 0 && len(done) > 0 {
 		return nil, done
 	}
 	return left, done
@@ -76,9 +76,9 @@ func (r *Reviewer) recordApplies(ctx context.Context, st *state, run, commit str
 	for _, res := range sum.Stacks {
 		switch {
 		case res.Status == planner.StatusApplied:
-			st.Applied[res.Dir] = appliedStack{Run: run, Commit: commit, At: now}
+			st.Applied[res.Name()] = appliedStack{Run: run, Commit: commit, At: now}
 		case res.Interrupted != nil:
-			st.Interrupted = union(st.Interrupted, []string{res.Dir})
+			st.Interrupted = union(st.Interrupted, []string{res.Name()})
 		}
 	}
 	st.Applying = nil

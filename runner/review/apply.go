@@ -34,15 +34,8 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		}
 		return nil
 	}
-	if trigger == records.TriggerComment && cfg.ApplyOn == stacks.ApplyOnMerge {
-		return r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans.")
-	}
 	if st.Applying != nil {
 		return r.settleInterrupted(ctx, ev, cfg, st)
-	}
-	mr, err := r.cfg.Forge.MergeRequest(ctx, ev.Repo, ev.Number)
-	if err != nil {
-		return err
 	}
 	plans := store.Prefixed(r.cfg.Store, st.Plans)
 	saved, err := planner.ReadSummary(ctx, plans)
@@ -52,6 +45,16 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	planned, err := pick(saved, only)
 	if err != nil {
 		return r.reply(ctx, ev, err.Error())
+	}
+	// Named partial plans are applied only by comment, whatever apply_on
+	// says: neither a merge nor an approval applies them.
+	partial := trigger == records.TriggerComment && len(only) > 0 && onlyPartial(planned)
+	if trigger == records.TriggerComment && cfg.ApplyOn == stacks.ApplyOnMerge && !partial {
+		return r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans. Only a partial plan (made with `-target`) is applied by comment: `strata apply -s STACK`.")
+	}
+	mr, err := r.cfg.Forge.MergeRequest(ctx, ev.Repo, ev.Number)
+	if err != nil {
+		return err
 	}
 	if cut := interruptedAmong(st, planned); len(cut) > 0 {
 		r.log.Info("not applying plans whose last apply was interrupted", "mr", ref.String(), "stacks", cut)
@@ -84,13 +87,14 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	defer r.failOnPanic(ctx, rec, ev.Repo, st.Head, forge.StatusApply)
-	st.Applying = &applying{Run: rec.ID, Commit: applyAt, Stacks: changingDirs(planned), Started: time.Now().UTC(), Trigger: trigger}
+	st.Applying = &applying{Run: rec.ID, Commit: applyAt, Stacks: changingStacks(planned), Started: time.Now().UTC(), Trigger: trigger}
 	if err := r.saveState(ctx, st); err != nil {
 		r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
 		r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
 		return err
 	}
-	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
+	allow := planner.Allow{FailedPolicies: approvedFor(st, st.Head), Partial: trigger == records.TriggerComment && len(only) > 0}
+	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, allow)
 	// What happened is recorded, durably and first, even when the run was
 	// cut short: the state says which stacks are applied before anything
 	// else is told.
@@ -170,7 +174,7 @@ func interruptedNext(trigger records.Trigger) string {
 }
 
 // applyAt applies planned (read from plans) at commit sha.
-func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, policiesApproved bool) (planner.Summary, error) {
+func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, allow planner.Allow) (planner.Summary, error) {
 	sess, err := r.open(ctx, ev, sha)
 	if err != nil {
 		return planner.Summary{}, err
@@ -184,23 +188,48 @@ func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plan
 	if err != nil {
 		return planner.Summary{}, err
 	}
-	return sess.ApplyPlanned(ctx, plans, c, an, planned, policiesApproved)
+	return sess.ApplyPlanned(ctx, plans, c, an, planned, allow)
 }
 
-// pick selects the saved results to apply: every one, or those named.
+// pick selects the saved results to apply: every one, or those named
+// (DIR: every instance of DIR; DIR@WORKSPACE: one).
 func pick(saved planner.Summary, only []string) ([]planner.Result, error) {
 	if len(only) == 0 {
 		return saved.Stacks, nil
 	}
 	var out []planner.Result
-	for _, d := range only {
-		i := slices.IndexFunc(saved.Stacks, func(res planner.Result) bool { return res.Dir == d })
-		if i < 0 {
-			return nil, fmt.Errorf("%s has no plan on this merge request; comment %s first", comment.Code(d), comment.Code("strata plan -s "+d))
+	for _, name := range only {
+		found := false
+		for _, res := range saved.Stacks {
+			if !stacks.Names(name, res.Dir, res.Workspace) {
+				continue
+			}
+			found = true
+			if !slices.ContainsFunc(out, func(o planner.Result) bool { return o.Name() == res.Name() }) {
+				out = append(out, res)
+			}
 		}
-		out = append(out, saved.Stacks[i])
+		if !found {
+			return nil, fmt.Errorf("%s has no plan on this merge request; comment %s first", comment.Code(name), comment.Code("strata plan -s "+name))
+		}
 	}
 	return out, nil
+}
+
+// onlyPartial reports whether every plan with changes among planned is
+// partial, and there is one.
+func onlyPartial(planned []planner.Result) bool {
+	n := 0
+	for _, res := range planned {
+		if res.Status != planner.StatusChanges {
+			continue
+		}
+		if !res.Partial() {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // refuse reports unmet requirements on the note and the apply status.

@@ -25,6 +25,13 @@ func TestParseCommand(t *testing.T) {
 		{"strata plan --force", command{}, true, "unknown flag: --force"},
 		{"strata apply live/prod/app", command{}, true, "name stacks with -s DIR"},
 		{"I think strata plan is wrong", command{}, false, ""},
+		{"strata plan -s ./live/app/@prod", command{Name: "plan", Stacks: []string{"live/app@prod"}}, true, ""},
+		{"strata plan -s live/app@prod -- -target=terraform_data.x --target 'module.a.terraform_data.y[\"k\"]'", command{Name: "plan", Stacks: []string{"live/app@prod"},
+			Targets: []string{"terraform_data.x", `module.a.terraform_data.y["k"]`}}, true, ""},
+		{"strata plan -s live/app -- -chdir=/tmp", command{}, true, "only -target may follow `--`, not \"-chdir=/tmp\""},
+		{"strata plan -s live/app -- -target", command{}, true, "-target needs a resource address"},
+		{"strata plan -- -target=terraform_data.x", command{}, true, "name the stack with -s DIR"},
+		{"strata apply -s live/app -- -target=terraform_data.x", command{}, true, "nothing may follow `--`"},
 	} {
 		got, ok, err := parseCommand(tc.body)
 		if ok != tc.ok || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {

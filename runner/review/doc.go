@@ -46,6 +46,16 @@
 //   - Commit statuses link to strata's note and carry the run's summary
 //     table (forge.Status.Summary) for forges that show it, such as
 //     GitHub's check runs.
+//   - Merge requests from forks are not planned unless AllowForks.
+//   - Stack instances are keyed by name (DIR, or DIR@WORKSPACE) in the
+//     plan set, the locks and the note; `-s DIR` names every instance of
+//     DIR.
+//   - A partial plan (`strata plan -s DIR -- -target=ADDR`; only -target
+//     may follow `--`) replaces the stack's plan in the plan set and is
+//     applied only by a `strata apply -s` that names it, from someone
+//     allowed to apply: never on merge or approval. With apply_on: merge
+//     such a comment is accepted for partial plans only, since otherwise
+//     nothing could ever apply them.
 //   - The lock sweep (Sweep) releases the locks of a merge request that is
 //     no longer open; it runs in the merge request's queue group, after
 //     any event still queued, so a merge waiting to be applied keeps its

@@ -11,27 +11,27 @@ import (
 	"github.com/strata-iac/strata/runner/lock"
 )
 
-// lockStacks takes the lock of every selected stack for the merge request.
-// It returns the stacks to plan, the results of those another merge
-// request holds, and the keys now held.
+// lockStacks takes the lock of every selected stack instance for the
+// merge request. It returns the instances to plan, the results of those
+// another merge request holds (by name), and the keys now held.
 func (r *Reviewer) lockStacks(ctx context.Context, ref forge.MRRef, ev forge.Event, tgt *planner.Target) (toPlan []string, locked map[string]planner.Result, held []string, err error) {
 	locked = map[string]planner.Result{}
 	owner := lock.Owner{ID: ref.String(), Head: ev.HeadSHA, User: ev.User}
-	for _, dir := range tgt.Dirs {
-		ws := tgt.Analysis.Config.WorkspaceFor(dir)
-		key := lock.Key(ref.Forge, ref.Path, dir, ws)
+	for _, name := range tgt.Stacks {
+		st := tgt.Analysis.Instance(name)
+		key := lock.Key(ref.Forge, ref.Path, st.Dir, st.Workspace)
 		_, err := r.cfg.Locks.Acquire(ctx, key, owner)
 		var he *lock.HeldError
 		switch {
 		case errors.As(err, &he):
-			locked[dir] = planner.Result{
-				Dir: dir, Workspace: ws, Status: planner.StatusLocked, Commit: ev.HeadSHA,
+			locked[name] = planner.Result{
+				Dir: st.Dir, Workspace: st.Workspace, Status: planner.StatusLocked, Commit: ev.HeadSHA,
 				LockedBy: ref.Short(he.Lock.Owner),
 			}
 		case err != nil:
 			return nil, nil, nil, fmt.Errorf("lock %s: %w", key, err)
 		default:
-			toPlan = append(toPlan, dir)
+			toPlan = append(toPlan, name)
 			held = append(held, key)
 		}
 	}

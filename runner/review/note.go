@@ -114,15 +114,39 @@ func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Sta
 	}
 }
 
-// applyStep says how plans ready to be applied get applied, per apply_on.
-func applyStep(cfg *stacks.Config) string {
+// applyStep says how plans ready to be applied get applied, per apply_on;
+// a partial plan (made with -target) only by a comment naming its stack.
+func applyStep(cfg *stacks.Config, sum planner.Summary) string {
+	next := "Merge this merge request to apply these plans."
 	switch cfg.ApplyOn {
 	case stacks.ApplyOnApproval:
-		return "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
+		next = "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
 	case stacks.ApplyOnComment:
-		return "Comment `strata apply` to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
+		next = "Comment `strata apply` to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
 	}
-	return "Merge this merge request to apply these plans."
+	var partial []string
+	full := false
+	for _, res := range sum.Stacks {
+		if res.Status == planner.StatusChanges {
+			if res.Partial() {
+				partial = append(partial, res.Name())
+			} else {
+				full = true
+			}
+		}
+	}
+	if len(partial) == 0 {
+		return next
+	}
+	p := fmt.Sprintf("%s is a partial plan: comment %s to apply it, once the requirements hold; a merge or an approval never does.",
+		comment.Code(partial[0]), comment.Code("strata apply -s "+partial[0]))
+	if len(partial) > 1 {
+		p = fmt.Sprintf("%s are partial plans: comment `strata apply -s STACK` to apply each, once the requirements hold; a merge or an approval never does.", strings.Join(codeList(partial), ", "))
+	}
+	if full {
+		return p + " For the other stacks: " + next
+	}
+	return p + " Comment `strata plan` for a full plan."
 }
 
 // replanStep ends the next step of a run that failed.

@@ -14,9 +14,10 @@ import (
 	"github.com/strata-iac/strata/stacks"
 )
 
-// plan plans the stacks a merge request touches (or those named), holding
-// a lock on each, and posts the result.
-func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trigger records.Trigger) error {
+// plan plans the stacks a merge request touches (or those named, only the
+// resources targets names when there are any), holding a lock on each,
+// and posts the result.
+func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []string, trigger records.Trigger) error {
 	ref := ev.MRRef()
 	if ev.Fork && !r.cfg.AllowForks {
 		r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "merge requests from forks are not planned"})
@@ -41,7 +42,7 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
 	defer r.failOnPanic(ctx, rec, ev.Repo, ev.HeadSHA, forge.StatusPlan)
-	sum, note, err := r.planMR(ctx, ev, st, only)
+	sum, note, err := r.planMR(ctx, ev, st, only, targets)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
@@ -80,7 +81,7 @@ func (r *Reviewer) settleFirst(ctx context.Context, ev forge.Event, st *state) (
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
 // It returns the run and strata's note.
-func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only []string) (planner.Summary, forge.Note, error) {
+func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, targets []string) (planner.Summary, forge.Note, error) {
 	ref := ev.MRRef()
 	sess, err := r.open(ctx, ev, ev.HeadSHA)
 	if err != nil {
@@ -90,7 +91,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	target := "refs/heads/" + ev.TargetBranch
 	sel := planner.Selection{Base: target, Head: ev.HeadSHA}
 	if len(only) > 0 {
-		sel = planner.Selection{Head: ev.HeadSHA, Stacks: only}
+		sel = planner.Selection{Head: ev.HeadSHA, Stacks: only, Targets: targets}
 	}
 	tgt, err := sess.Select(ctx, sel)
 	if err != nil {
@@ -109,14 +110,14 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 		}
 		return planner.Summary{}, forge.Note{}, err
 	}
-	sum.Stacks = mergeResults(tgt.Dirs, sum.Stacks, locked)
+	sum.Stacks = mergeResults(tgt.Stacks, sum.Stacks, locked)
 	prefix := records.MRPlansPrefix(ref, ev.HeadSHA)
 	var replanned []string // nil: the whole plan set is new
 	if len(only) > 0 && st.Head == ev.HeadSHA && st.Plans != "" {
 		// A partial plan at the same commit updates the plan set.
 		replanned = []string{}
 		for _, res := range sum.Stacks {
-			replanned = append(replanned, res.Dir)
+			replanned = append(replanned, res.Name())
 		}
 		if prev, err := planner.ReadSummary(ctx, store.Prefixed(r.cfg.Store, st.Plans)); err == nil {
 			sum = replaceStacks(prev, sum)
@@ -146,40 +147,42 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	return sum, note, err
 }
 
-// mergeResults lays planned and locked stacks out in the selection's order.
+// mergeResults lays planned and locked stack instances out in the
+// selection's order (by instance name).
 func mergeResults(order []string, planned []planner.Result, locked map[string]planner.Result) []planner.Result {
-	byDir := map[string]planner.Result{}
+	byName := map[string]planner.Result{}
 	for _, res := range planned {
-		byDir[res.Dir] = res
+		byName[res.Name()] = res
 	}
 	out := make([]planner.Result, 0, len(order))
-	for _, d := range order {
-		if res, ok := byDir[d]; ok {
+	for _, n := range order {
+		if res, ok := byName[n]; ok {
 			out = append(out, res)
-		} else if res, ok := locked[d]; ok {
+		} else if res, ok := locked[n]; ok {
 			out = append(out, res)
 		}
 	}
 	return out
 }
 
-// replaceStacks puts the stacks of next into prev, keeping prev's others.
+// replaceStacks puts the stack instances of next into prev, keeping
+// prev's others.
 func replaceStacks(prev, next planner.Summary) planner.Summary {
-	byDir := map[string]planner.Result{}
+	byName := map[string]planner.Result{}
 	for _, res := range next.Stacks {
-		byDir[res.Dir] = res
+		byName[res.Name()] = res
 	}
 	var out []planner.Result
 	for _, res := range prev.Stacks {
-		if n, ok := byDir[res.Dir]; ok {
+		if n, ok := byName[res.Name()]; ok {
 			out = append(out, n)
-			delete(byDir, res.Dir)
+			delete(byName, res.Name())
 		} else {
 			out = append(out, res)
 		}
 	}
 	for _, res := range next.Stacks {
-		if _, ok := byDir[res.Dir]; ok {
+		if _, ok := byName[res.Name()]; ok {
 			out = append(out, res)
 		}
 	}
@@ -205,7 +208,8 @@ func union(a, b []string) []string {
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return comment.Render(sum, comment.Options{
 		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
-		Steps:      comment.Steps{Apply: applyStep(cfg), Replan: replanStep},
-		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
+		Steps:       comment.Steps{Apply: applyStep(cfg, sum), Replan: replanStep},
+		PolicyHint:  fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
+		PartialHint: "A partial plan is never applied on merge or approval: someone allowed to apply comments `strata apply -s STACK` to apply it.",
 	})
 }

@@ -79,7 +79,7 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 			if ok {
 				holder = comment.LockOwner(ref.Short(l.Owner))
 			}
-			unmet = append(unmet, fmt.Sprintf("**lock**: %s is not locked by this merge request (held by %s). Comment `strata plan` to take the lock again once it is free.", comment.Code(res.Dir), holder))
+			unmet = append(unmet, fmt.Sprintf("**lock**: %s is not locked by this merge request (held by %s). Comment `strata plan` to take the lock again once it is free.", comment.Code(res.Name()), holder))
 		}
 	}
 	if failing := policyFailures(changing); len(failing) > 0 && !approvedFor(st, st.Head) {
@@ -158,7 +158,7 @@ func policyFailures(rs []planner.Result) []string {
 	var out []string
 	for _, res := range rs {
 		if res.Policy != nil && res.Policy.Outcome == policy.Fail {
-			out = append(out, res.Dir)
+			out = append(out, res.Name())
 		}
 	}
 	return out

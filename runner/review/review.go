@@ -90,7 +90,7 @@ func (r *Reviewer) HandleEvent(ctx context.Context, ev forge.Event) (err error) 
 func (r *Reviewer) dispatch(ctx context.Context, ev forge.Event) error {
 	switch ev.Action {
 	case forge.ActionOpened, forge.ActionReopened, forge.ActionUpdated:
-		return r.plan(ctx, ev, nil, records.Trigger(ev.Action))
+		return r.plan(ctx, ev, nil, nil, records.Trigger(ev.Action))
 	case forge.ActionApproved:
 		cfg, err := r.targetConfig(ctx, ev)
 		if err != nil || cfg.ApplyOn != stacks.ApplyOnApproval {
@@ -141,7 +141,7 @@ func (r *Reviewer) comment(ctx context.Context, ev forge.Event) error {
 	ev.Fork = ev.Fork || mr.Fork
 	switch cmd.Name {
 	case cmdPlan:
-		return r.plan(ctx, ev, cmd.Stacks, records.TriggerComment)
+		return r.plan(ctx, ev, cmd.Stacks, cmd.Targets, records.TriggerComment)
 	case cmdApply:
 		cfg, err := r.targetConfig(ctx, ev)
 		if err != nil {

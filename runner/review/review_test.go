@@ -8,11 +8,13 @@ import (
 
 	"github.com/strata-iac/strata/internal/fakegitlab"
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/policy"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
+	"github.com/strata-iac/strata/stacks"
 )
 
 var repoFiles = map[string]string{
@@ -309,5 +311,29 @@ func TestCommentCommands(t *testing.T) {
 		if !strings.Contains(r[i], want) || !strings.HasPrefix(r[i], "@bob ") {
 			t.Errorf("reply %d = %q, want @bob … %q", i, r[i], want)
 		}
+	}
+}
+
+// TestPartialPlanIsAppliedOnlyByNamingIt: with apply_on: merge, a comment
+// apply is refused, except one naming a partial plan, which goes on to the
+// requirements like any apply; the note tells how a partial plan gets
+// applied.
+func TestPartialPlanIsAppliedOnlyByNamingIt(t *testing.T) {
+	h := newHarness(t, map[string]string{"live/app/main.tf": "# app\n"})
+	h.openMR(1, "app", map[string]string{"live/app/main.tf": "# changed\n"})
+	partial := changes("live/app")
+	partial.Targets = []string{"terraform_data.x"}
+	h.plannedAt(1, partial)
+	h.handle(h.comment(1, "bob", "strata apply"))
+	if r := h.replies(1); len(r) != 1 || !strings.Contains(r[0], "applies on merge (`apply_on: merge`") {
+		t.Fatalf("strata apply of everything: replies %q, want the apply_on: merge refusal", r)
+	}
+	h.handle(h.comment(1, "mallory", "strata apply -s live/app"))
+	if n := h.note(1); !strings.Contains(n, "Apply refused") || !strings.Contains(n, "**permission**: "+comment.Inert("@mallory")+" may not apply here") {
+		t.Errorf("a named partial plan is judged by the requirements, from appliers only:\n%s", n)
+	}
+	if n := applyStep(stacks.DefaultConfig(), planner.Summary{Stacks: []planner.Result{partial, changes("live/db")}}); !strings.Contains(n, "`live/app` is a partial plan: comment `strata apply -s live/app`") ||
+		!strings.Contains(n, "For the other stacks: Merge this merge request") {
+		t.Errorf("next step: %q", n)
 	}
 }
