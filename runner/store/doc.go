@@ -34,6 +34,15 @@
 // LockFileEx on Windows, which builds but is not tested); waiting for it
 // honours the context.
 //
+// Conditional writes: GetTagged returns an object with its entity tag and
+// PutIf writes only while the tag is unchanged (or, with no tag, only
+// while the key is absent), failing with ErrPreconditionFailed otherwise.
+// They are how replicas share a read-modify-write record (a merge
+// request's state, a run's heartbeat) without a lock: the writer whose
+// view is stale is refused and reads again. A Dir's tag is the recorded
+// SHA-256, compared and replaced under the exclusive lock; S3's is the
+// object's ETag, with If-Match / If-None-Match.
+//
 // This package must not know what the bytes mean: it never parses plans,
 // comments or records.
 package store
