@@ -14,7 +14,7 @@ type metrics struct {
 	locksHeld   prometheus.Gauge         // strata_locks_held
 }
 
-func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters func() float64) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_events_total",
@@ -38,7 +38,11 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64) (*metrics,
 		Name: "strata_queue_depth",
 		Help: "Events queued or in progress.",
 	}, queueDepth)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, depth} {
+	dead := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_queue_dead_letters",
+		Help: "Events the queue gave up on (the dead letters, SQS's dead-letter queue): each was logged when it moved there.",
+	}, deadLetters)
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, depth, dead} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
