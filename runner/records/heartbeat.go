@@ -29,7 +29,8 @@ func WithItem(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, itemKey{}, id)
 }
 
-func itemOf(ctx context.Context) string {
+// ItemOf is the queue item WithItem tagged ctx with, or "".
+func ItemOf(ctx context.Context) string {
 	id, _ := ctx.Value(itemKey{}).(string)
 	return id
 }

@@ -41,7 +41,7 @@ func (r *Recorder) Start(ctx context.Context, run Run) *Record {
 	rec := &Record{
 		ID: id, Operation: run.Operation, Forge: run.Repo.Forge, Repo: run.Repo.Path, MR: run.MR,
 		Commit: run.Commit, User: run.User, Trigger: run.Trigger, Replica: r.Replica, State: StateRunning,
-		StartedAt: now, Heartbeat: now, Status: run.Status, Item: itemOf(ctx),
+		StartedAt: now, Heartbeat: now, Status: run.Status, Item: ItemOf(ctx),
 	}
 	r.startBeat(ctx, rec)
 	who := []any{"repo", run.Repo.String()}

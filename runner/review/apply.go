@@ -58,9 +58,13 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		return r.refuse(ctx, ev, cfg, st, saved, unmet, trigger)
 	}
 
+	run := records.NewRunID()
+	if proceed, err := r.beginApply(ctx, ev, st, applyAt, run); !proceed {
+		return err
+	}
 	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying"})
 	rec := r.cfg.Records.Start(ctx, records.Run{
-		Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
+		ID: run, Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
@@ -70,6 +74,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 			state = records.StateInterrupted
 		}
 		r.cfg.Records.Finish(ctx, rec, state, nil, err)
+		if eerr := r.endApply(ctx, st, run, nil, applyAt); eerr != nil {
+			r.log.Error("cannot record the end of an apply", "mr", ref.String(), "err", eerr)
+		}
 		r.setStatus(context.WithoutCancel(ctx), ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
 		return err
 	}
@@ -80,11 +87,8 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
 	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: status, Description: describe(sum)})
-	if ok {
-		st.AppliedAt = applyAt
-		if err := r.saveState(ctx, st); err != nil {
-			return err
-		}
+	if err := r.endApply(ctx, st, run, &sum, applyAt); err != nil {
+		return err
 	}
 	next := "Apply failed: fix the cause, push, and strata plans again."
 	if ok {

@@ -13,6 +13,22 @@
 //   - Nothing that matters lives in memory. A merge request's plans, locks
 //     and policy approval are recorded in the store (records.MRStateKey),
 //     so any replica can continue another's work.
+//   - The state is read with its version and written over that version
+//     only (store.PutIf; state.go). Two replicas handle one merge request
+//     at once only when one lost its queue lease; the one whose view is
+//     stale is refused and makes its change again to the state as it now
+//     stands: locks merge as a set, and when a newer plan set landed in
+//     the meantime, it and what belongs to it stay while the stale
+//     replica's changes to the old plans are dropped.
+//   - An apply is claimed in the state, with a conditional write, before
+//     terraform starts, by the delivery asking for it (once.go); it is
+//     marked done, with AppliedAt, before the event is acknowledged. The
+//     same delivery handled again is answered "already applied" and
+//     touches nothing. An apply whose replica died mid-way (its run
+//     record's heartbeat stopped) is closed as interrupted and never
+//     started again by anyone: what terraform did is unknown, and the
+//     merge request is told to plan again. A claim of another replica
+//     still running makes the event wait (a transient error, retried).
 //   - What gates an apply (apply_on, automerge, requirements, policy paths
 //     and owners) is read from the target branch, never from the merge
 //     request under review. The change set and the plans come from its

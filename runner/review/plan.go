@@ -111,6 +111,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 		st.AppliedAt = ""
 	}
 	st.Head, st.Base, st.Plans = ev.HeadSHA, sum.Base, prefix
+	st.Applies = nil // new plans: no apply of them has begun
 	st.Locks = union(st.Locks, held)
 	if err := r.saveState(ctx, st); err != nil {
 		return planner.Summary{}, err

@@ -1,10 +1,13 @@
 package review
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/strata-iac/strata/runner/forge"
@@ -28,8 +31,17 @@ type state struct {
 	// policies, valid for one commit only.
 	PolicyApproval *policyApproval `json:"policy_approval,omitempty"`
 	// AppliedAt is the commit the plans were applied at, once they were.
-	AppliedAt string    `json:"applied_at,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	AppliedAt string `json:"applied_at,omitempty"`
+	// Applies are the applies of the current plans, by the queue item
+	// (the delivery) that asked for them; see once.go.
+	Applies   map[string]*applyClaim `json:"applies,omitempty"`
+	UpdatedAt time.Time              `json:"updated_at"`
+
+	// etag is the version this state was read at (or "" for a state not
+	// yet in the store): saveState writes only over that version. loaded
+	// is the state as read, what this replica's changes are changes to.
+	etag   string
+	loaded []byte
 }
 
 type policyApproval struct {
@@ -38,8 +50,11 @@ type policyApproval struct {
 	At     time.Time `json:"at"`
 }
 
+// saveTries bounds how often saveState writes again over a newer state.
+const saveTries = 6
+
 func (r *Reviewer) loadState(ctx context.Context, ref forge.MRRef) (*state, error) {
-	data, err := r.cfg.Store.Get(ctx, records.MRStateKey(ref))
+	data, etag, err := r.cfg.Store.GetTagged(ctx, records.MRStateKey(ref))
 	if errors.Is(err, store.ErrNotFound) {
 		return &state{Ref: ref}, nil
 	}
@@ -50,17 +65,213 @@ func (r *Reviewer) loadState(ctx context.Context, ref forge.MRRef) (*state, erro
 	if err := json.Unmarshal(data, st); err != nil {
 		return nil, fmt.Errorf("read the state of %s: %w", ref, err)
 	}
+	st.etag, st.loaded = etag, data
 	return st, nil
 }
 
+// saveState writes st over the version it was read at. When another
+// replica wrote the state since (this one's view was stale: it lost its
+// queue lease, or took an event again), the write is refused, and st's
+// changes are made again to the state as it now stands (rebase) and
+// written over that, until a write lands. On return st is what was
+// written.
 func (r *Reviewer) saveState(ctx context.Context, st *state) error {
+	for try := 1; ; try++ {
+		err := r.saveStrict(ctx, st)
+		if !errors.Is(err, store.ErrPreconditionFailed) || try == saveTries {
+			return err
+		}
+		fresh, err := r.loadState(ctx, st.Ref)
+		if err != nil {
+			return err
+		}
+		next, err := rebase(st, fresh)
+		if err != nil {
+			return fmt.Errorf("save the state of %s: %w", st.Ref, err)
+		}
+		r.log.Warn("the state of the merge request changed since this replica read it: writing its change over the newer state",
+			"mr", st.Ref.String(), "try", try)
+		*st = *next
+		time.Sleep(time.Duration(rand.Int64N(int64(50*time.Millisecond))) * time.Duration(try))
+	}
+}
+
+// saveStrict writes st over the version it was read at, or fails with an
+// error matching store.ErrPreconditionFailed.
+func (r *Reviewer) saveStrict(ctx context.Context, st *state) error {
 	st.UpdatedAt = time.Now().UTC()
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	if _, err := r.cfg.Store.Put(ctx, records.MRStateKey(st.Ref), data); err != nil {
+	etag, err := r.cfg.Store.PutIf(ctx, records.MRStateKey(st.Ref), data, st.etag)
+	if err != nil {
 		return fmt.Errorf("save the state of %s: %w", st.Ref, err)
 	}
+	st.etag, st.loaded = etag, data
 	return nil
+}
+
+// The fields of the plan set: the plans, the commit they were made at and
+// their merge base, which hold only together.
+var planSet = []string{"head", "base", "plans"}
+
+// rebase makes mine's changes (to the state mine was read as) to fresh,
+// the state as another replica left it, field by field:
+//
+//   - locks are a set: what mine took is added, what it released removed;
+//   - when fresh holds another plan set than mine was read with, a newer
+//     plan landed first: fresh's plan set and everything about it (the
+//     applies, the policy approval, the applied commit) stay, and mine's
+//     changes to them, made for plans no longer current, are dropped;
+//   - otherwise a field mine changed takes mine's value, and the applies
+//     merge by delivery.
+//
+// The result carries fresh's version, so it is written over fresh only.
+func rebase(mine, fresh *state) (*state, error) {
+	base, err := fields(mine.loaded)
+	if err != nil {
+		return nil, err
+	}
+	m, err := toFields(mine)
+	if err != nil {
+		return nil, err
+	}
+	out, err := fields(fresh.loaded)
+	if err != nil {
+		return nil, err
+	}
+	newPlans := slices.ContainsFunc(planSet, func(k string) bool { return !same(base[k], out[k]) })
+	for k := range keysOf(m, base) {
+		switch {
+		case k == "locks" || k == "updated_at" || k == "ref":
+		case newPlans || same(m[k], base[k]):
+		case k == "applies":
+			if out[k], err = mergeApplies(base[k], m[k], out[k]); err != nil {
+				return nil, err
+			}
+		case m[k] == nil:
+			delete(out, k)
+		default:
+			out[k] = m[k]
+		}
+	}
+	var locks struct{ Base, Mine, Fresh []string }
+	for _, p := range []struct {
+		raw json.RawMessage
+		dst *[]string
+	}{{base["locks"], &locks.Base}, {m["locks"], &locks.Mine}, {out["locks"], &locks.Fresh}} {
+		if p.raw != nil {
+			if err := json.Unmarshal(p.raw, p.dst); err != nil {
+				return nil, err
+			}
+		}
+	}
+	merged := setMerge(locks.Base, locks.Mine, locks.Fresh)
+	delete(out, "locks")
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	next := &state{}
+	if err := json.Unmarshal(data, next); err != nil {
+		return nil, err
+	}
+	next.Locks = merged
+	next.Ref, next.etag, next.loaded = fresh.Ref, fresh.etag, fresh.loaded
+	return next, nil
+}
+
+// mergeApplies merges the applies by delivery: an entry mine changed
+// takes mine's value.
+func mergeApplies(baseRaw, mineRaw, freshRaw json.RawMessage) (json.RawMessage, error) {
+	var base, mine, out map[string]json.RawMessage
+	for _, p := range []struct {
+		raw json.RawMessage
+		dst *map[string]json.RawMessage
+	}{{baseRaw, &base}, {mineRaw, &mine}, {freshRaw, &out}} {
+		if p.raw != nil {
+			if err := json.Unmarshal(p.raw, p.dst); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if out == nil {
+		out = map[string]json.RawMessage{}
+	}
+	for k := range keysOf(mine, base) {
+		switch {
+		case same(mine[k], base[k]):
+		case mine[k] == nil:
+			delete(out, k)
+		default:
+			out[k] = mine[k]
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(out)
+}
+
+// setMerge adds to fresh what mine added to base and removes what mine
+// removed.
+func setMerge(base, mine, fresh []string) []string {
+	var out []string
+	for _, k := range fresh {
+		if !slices.Contains(base, k) || slices.Contains(mine, k) {
+			out = append(out, k)
+		}
+	}
+	for _, k := range mine {
+		if !slices.Contains(base, k) && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// fields splits a saved state into its top-level fields; nil (a state
+// not yet saved) has none.
+func fields(data []byte) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	if data == nil {
+		return out, nil
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func toFields(st *state) (map[string]json.RawMessage, error) {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return fields(data)
+}
+
+// same compares two JSON values, whatever their layout; absent equals
+// absent only.
+func same(a, b json.RawMessage) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+func keysOf[V any](a, b map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }

@@ -1,0 +1,133 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/strata-iac/strata/runner/forge"
+	"github.com/strata-iac/strata/runner/store"
+)
+
+// replicaOf is a second Reviewer on the harness's store and locks: another
+// replica of the server.
+func (h *harness) replicaOf() *Reviewer {
+	other := *h.rv
+	return &other
+}
+
+func (h *harness) load(rv *Reviewer, ref forge.MRRef) *state {
+	h.t.Helper()
+	st, err := rv.loadState(context.Background(), ref)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+// TestStaleStateCannotOverwriteANewerOne: a replica that read a merge
+// request's state before another replica saved a newer plan has its write
+// refused; it writes its change again over the newer state, which keeps
+// the newer plan set and gains the stale replica's lock.
+func TestStaleStateCannotOverwriteANewerOne(t *testing.T) {
+	h := newHarness(t, repoFiles)
+	ref := forge.MRRef{RepoRef: forge.RepoRef{Forge: "gitlab", Path: project}, Number: 1}
+	ctx := context.Background()
+	if err := h.rv.saveState(ctx, &state{Ref: ref, Head: "h1", Plans: "plans/h1", Locks: []string{"k1"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := h.rv, h.replicaOf()
+	stale := h.load(a, ref)
+	newer := h.load(b, ref)
+	newer.Head, newer.Plans, newer.Locks = "h2", "plans/h2", []string{"k1", "k2"}
+	if err := b.saveState(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+
+	// The stale view, written as it is, is refused.
+	refused := *stale
+	refused.Head = "h1b"
+	if err := a.saveStrict(ctx, &refused); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Fatalf("a write over a state read before the newer one = %v, want refused", err)
+	}
+	stale.Head, stale.Plans = "h1b", "plans/h1b"
+	stale.Locks = append(stale.Locks, "k3")
+	if err := a.saveState(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	got := h.load(b, ref)
+	if got.Head != "h2" || got.Plans != "plans/h2" {
+		t.Errorf("plan set after the stale write = %s %s, want the newer h2 plans/h2", got.Head, got.Plans)
+	}
+	if want := []string{"k1", "k2", "k3"}; !slices.Equal(got.Locks, want) {
+		t.Errorf("locks = %v, want %v: the newer replica's and the stale one's", got.Locks, want)
+	}
+	if got.Head != stale.Head || !slices.Equal(got.Locks, stale.Locks) {
+		t.Errorf("saveState left the caller with %+v, not what it wrote (%+v)", stale, got)
+	}
+}
+
+// TestRebaseKeepsBothChanges: changes to different fields of the same plan
+// set both land; a lock one replica released stays released.
+func TestRebaseKeepsBothChanges(t *testing.T) {
+	h := newHarness(t, repoFiles)
+	ref := forge.MRRef{RepoRef: forge.RepoRef{Forge: "gitlab", Path: project}, Number: 2}
+	ctx := context.Background()
+	start := &state{Ref: ref, Head: "h1", Plans: "p1", Locks: []string{"k1", "k2"},
+		Applies: map[string]*applyClaim{"gitlab:d1": {Run: "r1", Plans: "p1"}}}
+	if err := h.rv.saveState(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	a, b := h.load(h.rv, ref), h.load(h.rv, ref)
+	a.PolicyApproval = &policyApproval{Commit: "h1", By: "carol"}
+	a.Locks = []string{"k2"}
+	a.Applies["gitlab:d1"].Done = true
+	b.AppliedAt = "m1"
+	b.Locks = append(b.Locks, "k3")
+	b.Applies["gitlab:d2"] = &applyClaim{Run: "r2", Plans: "p1"}
+	if err := h.rv.saveState(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.rv.saveState(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got := h.load(h.rv, ref)
+	if got.PolicyApproval == nil || got.PolicyApproval.By != "carol" || got.AppliedAt != "m1" {
+		t.Errorf("policy approval %+v, applied at %q: want both replicas' changes", got.PolicyApproval, got.AppliedAt)
+	}
+	if !slices.Equal(got.Locks, []string{"k2", "k3"}) {
+		t.Errorf("locks = %v, want k1 released, k3 added", got.Locks)
+	}
+	if len(got.Applies) != 2 || !got.Applies["gitlab:d1"].Done || got.Applies["gitlab:d2"] == nil {
+		t.Errorf("applies = %+v, want d1 done and d2 claimed", got.Applies)
+	}
+}
+
+// TestConcurrentSavesLoseNothing: replicas that each add a lock to one
+// merge request at once all land.
+func TestConcurrentSavesLoseNothing(t *testing.T) {
+	h := newHarness(t, repoFiles)
+	ref := forge.MRRef{RepoRef: forge.RepoRef{Forge: "gitlab", Path: project}, Number: 3}
+	const writers = 5
+	var wg sync.WaitGroup
+	for i := range writers {
+		rv := h.replicaOf()
+		wg.Go(func() {
+			st, err := rv.loadState(context.Background(), ref)
+			if err == nil {
+				st.Locks = append(st.Locks, fmt.Sprint("k", i))
+				err = rv.saveState(context.Background(), st)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := h.load(h.rv, ref); len(got.Locks) != writers {
+		t.Fatalf("locks = %v, want all %d", got.Locks, writers)
+	}
+}
