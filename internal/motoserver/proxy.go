@@ -3,6 +3,7 @@ package motoserver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -46,11 +47,21 @@ const pollEvery = 100 * time.Millisecond
 func newSerial(target *url.URL) *serial {
 	return &serial{
 		target: target,
-		proxy: &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			// Keep the Host the SDK signed and moto reads buckets from.
-			r.Out.Host = r.In.Host
-		}},
+		proxy: &httputil.ReverseProxy{
+			Rewrite: func(r *httputil.ProxyRequest) {
+				r.SetURL(target)
+				// Keep the Host the SDK signed and moto reads buckets from.
+				r.Out.Host = r.In.Host
+			},
+			// A client that gave up (a cancelled context) is no error of
+			// the proxy's: answer without the default log line.
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				w.WriteHeader(http.StatusBadGateway)
+				if r.Context().Err() == nil {
+					fmt.Fprintf(w, "moto proxy: %v", err)
+				}
+			},
+		},
 		client:  &http.Client{},
 		changed: make(chan struct{}),
 	}
