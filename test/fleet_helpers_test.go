@@ -150,6 +150,7 @@ type fleetRun struct {
 	Error     string    `json:"error"`
 	StartedAt time.Time `json:"started_at"`
 	EndedAt   time.Time `json:"ended_at"`
+	Scheduled time.Time `json:"scheduled_at"`
 }
 
 // runs reads the run records of repo: finished ones, or those in

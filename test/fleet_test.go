@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/internal/fakegitlab"
+	"github.com/strata-iac/strata/internal/gittest"
 	"github.com/strata-iac/strata/internal/motoserver"
 )
 
@@ -307,5 +308,68 @@ backend:
 		if got == nil || got.State != "interrupted" || !strings.Contains(got.Error, killed.Replica+" stopped") {
 			t.Errorf("the killed %s run %s: %+v, want its record closed as interrupted", killed.Operation, killed.ID, got)
 		}
+	}
+}
+
+// TestFleetDriftScansOncePerTick: three replicas on one SQS queue all
+// schedule the repository's drift scans and put each tick on the queue;
+// the queue hands each tick out once, and each is scanned once.
+func TestFleetDriftScansOncePerTick(t *testing.T) {
+	motoserver.Shared(t)
+	needTerraform(t)
+	g := gittest.New(t)
+	g.Write(map[string]string{
+		"strata.yaml":    "version: 1\ndrift:\n  schedule: \"@every 5s\"\n",
+		"live/a/main.tf": `resource "terraform_data" "a" {}`,
+	})
+	g.Commit("one stack, scanned every 5s")
+	gl := fakegitlab.New()
+	t.Cleanup(gl.Close)
+	addProject(gl, "acme/drifting", g)
+	f := newFleet(t, gl, "fleet-drift", 3)
+	// Each replica learns the repository from a webhook of its own.
+	for _, s := range f.replicas {
+		if code := s.deliver(gl.MergeRequestHook("acme/drifting", 1, "close", "alice")); code != http.StatusAccepted {
+			t.Fatalf("webhook: HTTP %d", code)
+		}
+	}
+	scans := func() []fleetRun {
+		var out []fleetRun
+		for _, r := range f.runs("acme/drifting", false) {
+			if r.Operation == "drift" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	f.eventually(3*time.Minute, "four drift scans", func() bool { return len(scans()) >= 4 })
+	var ticks []time.Time
+	for _, r := range scans() {
+		if r.State != "completed" {
+			t.Errorf("scan of %s: %s %s", r.Scheduled, r.State, r.Error)
+		}
+		ticks = append(ticks, r.Scheduled)
+	}
+	seen := map[time.Time]int{}
+	for _, at := range ticks {
+		seen[at]++
+		if seen[at] > 1 {
+			t.Errorf("tick %s scanned %d times", at, seen[at])
+		}
+	}
+	queued, doubled := 0, 0
+	for _, s := range f.replicas {
+		queued += strings.Count(s.log(), `"msg":"drift: scan queued"`)
+		doubled += strings.Count(s.log(), "another scan of the repository is running")
+	}
+	// Every replica puts every tick, at the same moment: each Put is
+	// accepted (SQS drops a repeat silently) and SQS keeps one message, so
+	// no scan ever finds another of the same tick running.
+	t.Logf("%d scans of %d ticks; %d puts of them by 3 replicas", len(ticks), len(seen), queued)
+	if queued < 2*len(seen) {
+		t.Errorf("%d puts for %d ticks: the replicas did not all schedule the scans", queued, len(seen))
+	}
+	if doubled > 0 {
+		t.Errorf("%d deliveries of a tick found its scan running: the queue handed out a tick twice", doubled)
 	}
 }
