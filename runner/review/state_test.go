@@ -6,11 +6,38 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/strata-iac/strata/internal/motoserver"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/store"
+	"github.com/strata-iac/strata/runner/store/s3"
 )
+
+var buckets atomic.Int64
+
+// onStores runs test with the state in a local directory and in S3 on
+// moto, whose proxy serialises requests: moto checks a PutObject's
+// If-Match and then writes, not atomically as S3 does (package
+// internal/motoserver).
+func onStores(t *testing.T, test func(t *testing.T, h *harness)) {
+	t.Run("dir", func(t *testing.T) { test(t, newHarness(t, repoFiles)) })
+	t.Run("s3", func(t *testing.T) {
+		motoserver.Shared(t)
+		bucket := fmt.Sprintf("review-state-%d", buckets.Add(1))
+		if _, err := s3.EnsureBucket(t.Context(), bucket, ""); err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(t.Context(), "s3://"+bucket+"/strata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, repoFiles)
+		h.rv.cfg.Store, h.store = st, st
+		test(t, h)
+	})
+}
 
 // replicaOf is a second Reviewer on the harness's store and locks: another
 // replica of the server.
@@ -32,8 +59,9 @@ func (h *harness) load(rv *Reviewer, ref forge.MRRef) *state {
 // request's state before another replica saved a newer plan has its write
 // refused; it writes its change again over the newer state, which keeps
 // the newer plan set and gains the stale replica's lock.
-func TestStaleStateCannotOverwriteANewerOne(t *testing.T) {
-	h := newHarness(t, repoFiles)
+func TestStaleStateCannotOverwriteANewerOne(t *testing.T) { onStores(t, testStaleState) }
+
+func testStaleState(t *testing.T, h *harness) {
 	ref := forge.MRRef{RepoRef: forge.RepoRef{Forge: "gitlab", Path: project}, Number: 1}
 	ctx := context.Background()
 	if err := h.rv.saveState(ctx, &state{Ref: ref, Head: "h1", Plans: "plans/h1", Locks: []string{"k1"}}); err != nil {
@@ -108,8 +136,9 @@ func TestRebaseKeepsBothChanges(t *testing.T) {
 
 // TestConcurrentSavesLoseNothing: replicas that each add a lock to one
 // merge request at once all land.
-func TestConcurrentSavesLoseNothing(t *testing.T) {
-	h := newHarness(t, repoFiles)
+func TestConcurrentSavesLoseNothing(t *testing.T) { onStores(t, testConcurrentSaves) }
+
+func testConcurrentSaves(t *testing.T, h *harness) {
 	ref := forge.MRRef{RepoRef: forge.RepoRef{Forge: "gitlab", Path: project}, Number: 3}
 	const writers = 5
 	var wg sync.WaitGroup
