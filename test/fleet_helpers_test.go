@@ -21,7 +21,7 @@ import (
 // DynamoDB lock table and one S3 store (on moto), each with a data
 // directory of its own, as replicas behind a load balancer are.
 type fleet struct {
-	t                    *testing.T
+	t                    testing.TB
 	gl                   *fakegitlab.Server
 	table, bucket, queue string
 	replicas             []*e2eServer
@@ -37,7 +37,7 @@ const fleetLease = "9s"
 
 // newFleet makes the AWS resources with strata setup aws and starts n
 // replicas named replica-a, replica-b, …
-func newFleet(t *testing.T, gl *fakegitlab.Server, name string, n int, extra ...string) *fleet {
+func newFleet(t testing.TB, gl *fakegitlab.Server, name string, n int, extra ...string) *fleet {
 	t.Helper()
 	f := &fleet{t: t, gl: gl, table: name + "-locks", bucket: name + "-artifacts", queue: name + "-events.fifo"}
 	r := runStrata(t, nil, "setup", "aws", "--table", f.table, "--bucket", f.bucket, "--queue", f.queue)

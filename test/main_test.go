@@ -50,7 +50,7 @@ type result struct {
 // runStrata runs strata with args in the test's environment plus env
 // ("NAME=value" entries) and returns its output and exit code. It fails the
 // test when the process cannot run or takes more than a minute.
-func runStrata(t *testing.T, env []string, args ...string) result {
+func runStrata(t testing.TB, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

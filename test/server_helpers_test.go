@@ -24,7 +24,7 @@ const webhookSecret = "e2e-webhook-secret"
 
 // e2eServer is a `strata server` process talking to a fake GitLab.
 type e2eServer struct {
-	t    *testing.T
+	t    testing.TB
 	gl   *fakegitlab.Server
 	args []string
 	env  []string
@@ -37,7 +37,7 @@ type e2eServer struct {
 }
 
 // startServer runs strata server with args added to the defaults.
-func startServer(t *testing.T, gl *fakegitlab.Server, dataDir string, args ...string) *e2eServer {
+func startServer(t testing.TB, gl *fakegitlab.Server, dataDir string, args ...string) *e2eServer {
 	t.Helper()
 	s := &e2eServer{t: t, gl: gl,
 		args: append([]string{"server", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
@@ -217,12 +217,12 @@ func statusIs(gl *fakegitlab.Server, project, sha, name, state string) bool {
 // remote is a bare repository the server clones over file://, and a
 // working clone to make commits and branches in.
 type remote struct {
-	t    *testing.T
+	t    testing.TB
 	work *gittest.Repo
 	bare string
 }
 
-func newRemote(t *testing.T, files map[string]string) *remote {
+func newRemote(t testing.TB, files map[string]string) *remote {
 	t.Helper()
 	work := gittest.New(t)
 	work.CopyDir("../examples/monorepo", ".")
