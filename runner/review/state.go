@@ -92,7 +92,11 @@ func (r *Reviewer) saveState(ctx context.Context, st *state) error {
 		r.log.Warn("the state of the merge request changed since this replica read it: writing its change over the newer state",
 			"mr", st.Ref.String(), "try", try)
 		*st = *next
-		time.Sleep(time.Duration(rand.Int64N(int64(50*time.Millisecond))) * time.Duration(try))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.Int64N(int64(50*time.Millisecond))) * time.Duration(try)):
+		}
 	}
 }
 

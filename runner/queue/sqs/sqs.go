@@ -188,7 +188,11 @@ func (q *Queue) Take(ctx context.Context) (*queue.Lease, error) {
 		}
 		m := out.Messages[0]
 		l, err := q.newLease(m)
-		if err != nil {
+		switch {
+		case errors.Is(err, queue.ErrClosed):
+			q.giveBack(aws.ToString(m.ReceiptHandle))
+			return nil, err
+		case err != nil:
 			q.unreadable(ctx, m, err)
 			continue
 		}
@@ -208,6 +212,11 @@ func (q *Queue) newLease(m types.Message) (*queue.Lease, error) {
 	ctx, stop := context.WithCancel(q.life)
 	h := &held{item: item, stop: stop, done: make(chan struct{})}
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		stop()
+		return nil, queue.ErrClosed
+	}
 	q.held[receipt] = h
 	q.beats.Add(1)
 	q.mu.Unlock()
@@ -354,17 +363,23 @@ func (q *Queue) Close() error {
 	q.mu.Unlock()
 	q.end()
 	q.beats.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-	defer cancel()
-	for receipt, h := range leases {
-		_, err := q.client.ChangeMessageVisibility(ctx, &awssqs.ChangeMessageVisibilityInput{
-			QueueUrl: &q.url, ReceiptHandle: aws.String(receipt), VisibilityTimeout: 0,
-		})
-		if err != nil && !leaseGone(err) {
-			q.log.Warn("queue: cannot give back a lease at close; it returns when its visibility times out", "id", h.item.ID, "err", err)
-		}
+	for receipt := range leases {
+		q.giveBack(receipt)
 	}
 	return nil
+}
+
+// giveBack makes a message this process no longer works on visible at
+// once, for another replica to take.
+func (q *Queue) giveBack(receipt string) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	_, err := q.client.ChangeMessageVisibility(ctx, &awssqs.ChangeMessageVisibilityInput{
+		QueueUrl: &q.url, ReceiptHandle: &receipt, VisibilityTimeout: 0,
+	})
+	if err != nil && !leaseGone(err) {
+		q.log.Warn("queue: cannot give a lease back; it returns when its visibility times out", "queue", q.name, "err", err)
+	}
 }
 
 // remove deletes a message by its receipt handle.
