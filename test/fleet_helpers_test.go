@@ -194,3 +194,16 @@ func byMR(runs []fleetRun, op string) map[int64][]fleetRun {
 	}
 	return out
 }
+
+// completed keeps the runs that completed.
+func completed(per map[int64][]fleetRun) map[int64][]fleetRun {
+	out := map[int64][]fleetRun{}
+	for mr, runs := range per {
+		for _, r := range runs {
+			if r.State == "completed" {
+				out[mr] = append(out[mr], r)
+			}
+		}
+	}
+	return out
+}

@@ -19,8 +19,8 @@ import (
 // TestFleetPlansEachMergeRequestOnce: three `strata server` processes on
 // one SQS queue, DynamoDB locks and an S3 store. Thirty merge requests
 // opened at once, the webhooks spread over the replicas, are each planned
-// exactly once (one plan run record, one note), by replicas that all take
-// part; a webhook redelivered to another replica is answered as a
+// exactly once (one completed plan run record, one note), by replicas that
+// all take part; a webhook redelivered to another replica is answered as a
 // duplicate. Then three events at once for each of ten merge requests:
 // the runs of one merge request never overlap, whichever replicas ran
 // them.
@@ -66,10 +66,10 @@ func TestFleetPlansEachMergeRequestOnce(t *testing.T) {
 		}
 	}
 
-	planned := func(n int) func() bool {
+	planned := func(first, last, n int) func() bool {
 		return func() bool {
-			per := byMR(f.runs(repo, false), "plan")
-			for i := 1; i <= mrs; i++ {
+			per := completed(byMR(f.runs(repo, false), "plan"))
+			for i := first; i <= last; i++ {
 				if len(per[int64(i)]) < n {
 					return false
 				}
@@ -77,14 +77,21 @@ func TestFleetPlansEachMergeRequestOnce(t *testing.T) {
 			return true
 		}
 	}
-	f.eventually(6*time.Minute, "every merge request planned", planned(1))
+	f.eventually(6*time.Minute, "every merge request planned", planned(1, mrs, 1))
 	time.Sleep(3 * time.Second) // a second plan of any of them would show now
-	per := byMR(f.runs(repo, false), "plan")
+	all := byMR(f.runs(repo, false), "plan")
+	per := completed(all)
 	by := map[string]int{}
 	for i := 1; i <= mrs; i++ {
 		runs := per[int64(i)]
-		if len(runs) != 1 || runs[0].State != "completed" {
-			t.Errorf("!%d has plan runs %+v, want exactly one, completed", i, runs)
+		if len(runs) != 1 {
+			t.Errorf("!%d was planned %d times: %+v, want once", i, len(runs), runs)
+		}
+		if failed := len(all[int64(i)]) - len(runs); failed > 0 {
+			// A run that failed for a reason that may pass (the machine
+			// too loaded to answer `terraform version` in time) is retried:
+			// that is the queue doing its work, not a second plan.
+			t.Logf("!%d: %d failed run(s) before its plan: %+v", i, failed, all[int64(i)])
 		}
 		if n := len(botNotes(gl, repo, int64(i))); n != 1 {
 			t.Errorf("!%d has %d notes, want 1", i, n)
@@ -110,21 +117,14 @@ func TestFleetPlansEachMergeRequestOnce(t *testing.T) {
 		}
 	}
 	f.deliverAll(more)
-	f.eventually(6*time.Minute, "the comments planned", func() bool {
-		per := byMR(f.runs(repo, false), "plan")
-		for i := 1; i <= 10; i++ {
-			if len(per[int64(i)]) < 4 {
-				return false
-			}
-		}
-		return true
-	})
-	per = byMR(f.runs(repo, false), "plan")
+	f.eventually(6*time.Minute, "the comments planned", planned(1, 10, 4))
+	all = byMR(f.runs(repo, false), "plan")
+	per = completed(all)
 	for i := 1; i <= 10; i++ {
-		runs := per[int64(i)]
-		if len(runs) != 4 {
-			t.Errorf("!%d has %d plan runs, want 4", i, len(runs))
+		if n := len(per[int64(i)]); n != 4 {
+			t.Errorf("!%d has %d completed plan runs, want 4", i, n)
 		}
+		runs := all[int64(i)]
 		for j := 1; j < len(runs); j++ {
 			if runs[j].StartedAt.Before(runs[j-1].EndedAt) {
 				t.Errorf("!%d: run %s (%s, from %s) started before run %s (%s) ended at %s",
