@@ -129,11 +129,8 @@ func (s *Session) selectTarget(ctx context.Context, sel Selection) (*Target, err
 		if err != nil {
 			return nil, err
 		}
-		base, err := s.repo.MergeBase(tip, head)
-		if err != nil {
-			return nil, err
-		}
-		cs, err := s.repo.ChangesBetween(ctx, base, head)
+		// Every merge base counts: over-planning is safe.
+		cs, err := s.repo.ChangesSince(ctx, tip, head)
 		if err != nil {
 			return nil, err
 		}

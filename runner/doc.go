@@ -8,13 +8,15 @@
 //	runner/drift      scheduled drift scans, their issues and notifications
 //	runner/records    run records and the store's key layout
 //	runner/workspace  fetching a repository and opening a planner session on it
-//	runner/forge      the forge interface; gitlab/ implements it
+//	runner/forge      the forge interface; gitlab/ and github/ implement it
 //	runner/queue, runner/lock, runner/store, runner/mirror
 //
 // Decisions:
 //   - An accepted webhook is on the durable queue before the 202 goes out;
 //     the events of one merge request form one queue group, handled one at
-//     a time, in order.
+//     a time, in order. A push to the default branch (forge.ActionPushed)
+//     is not queued: it only records the repository for drift scans, and
+//     is answered 200.
 //   - What a handler's error is decides what happens to its item (package
 //     internal/fault): nil acks it; a transient error puts it back for a
 //     retry with backoff (after the queue's MaxAttempts it goes to the dead

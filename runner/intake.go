@@ -41,6 +41,13 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request, f forge.Forge) {
 		http.Error(w, fmt.Sprintf("repository %s is not in strata's --repo-allowlist", ref.RepoRef), http.StatusForbidden)
 		return
 	}
+	if ev.Action == forge.ActionPushed {
+		s.drift.Remember(r.Context(), ev)
+		s.metrics.events.WithLabelValues(name, action, "recorded").Inc()
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "a push to the default branch: the repository is recorded for drift scans")
+		return
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		http.Error(w, "encode event", http.StatusInternalServerError)

@@ -3,38 +3,55 @@ package stacks
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"os"
 	"path/filepath"
-	"sync"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// The module-call cache maps a git blob hash to the local module calls of
-// that file. A blob's content never changes, so an entry never goes stale;
-// the file holds a format version and a checksum, and anything that does not
+// The analysis cache is a Merkle cache: it maps a git tree hash to the
+// summary of that tree (treeSum), its Terraform files with the module calls
+// each makes. A summary depends on the tree's content alone, so an entry
+// never goes stale, whatever commit the tree appears in and at whatever
+// path: everything that depends on other trees (where a module source or a
+// symlink leads, which directories are called, which are stacks, what a
+// symlinked file says) is worked out again on every run from these parts.
+// A run reads from git only the trees and files it has not seen before.
+//
+// It also keeps the diffs of the last pairs of root trees compared: a diff
+// depends on the two trees alone, and CI runs strata changed and strata
+// plan, or a retried job, on the same pair again.
+//
+// The file holds a format version and a checksum; anything that does not
 // match is ignored and rebuilt.
 const (
-	cacheMagic   = "strata module-call cache\n"
-	cacheVersion = 1
-	cacheName    = "modcalls-v1.gob"
-	// cacheMaxEntries bounds the file: past it, only the entries used by
+	cacheMagic   = "strata analysis cache\n"
+	cacheVersion = 2
+	cacheName    = "analysis-v2.bin"
+	// oldCacheName is the module-call cache of earlier versions, removed
+	// when the new cache is written.
+	oldCacheName = "modcalls-v1.gob"
+	// cacheMaxEntries bounds the file: past it, only the trees used by
 	// the last run are kept.
-	cacheMaxEntries = 500_000
+	cacheMaxEntries = 200_000
+	// cacheMaxDiffs is how many diffs are kept, the last used.
+	cacheMaxDiffs = 64
 )
 
-type callCache struct {
-	mu    sync.Mutex
+type analysisCache struct {
 	path  string // "" when there is nowhere to keep the cache
-	m     map[plumbing.Hash]fileCalls
-	used  map[plumbing.Hash]bool
+	trees map[plumbing.Hash]*treeSum
+	diffs map[[2]plumbing.Hash]*cachedDiff
+	seq   uint64 // the highest cachedDiff.seq
 	dirty bool
 }
 
-type cacheFile struct {
-	Version int
-	Entries map[plumbing.Hash]fileCalls
+// cachedDiff is the diff of two root trees; seq orders the diffs by last
+// use.
+type cachedDiff struct {
+	paths []changedPath
+	seq   uint64
 }
 
 // CacheDir is where strata keeps caches: $XDG_CACHE_HOME/strata, or the
@@ -49,8 +66,8 @@ func CacheDir() string {
 	return ""
 }
 
-func openCallCache() *callCache {
-	c := &callCache{m: map[plumbing.Hash]fileCalls{}, used: map[plumbing.Hash]bool{}}
+func openAnalysisCache() *analysisCache {
+	c := &analysisCache{trees: map[plumbing.Hash]*treeSum{}, diffs: map[[2]plumbing.Hash]*cachedDiff{}}
 	if dir := CacheDir(); dir != "" {
 		c.path = filepath.Join(dir, cacheName)
 		c.load()
@@ -58,7 +75,7 @@ func openCallCache() *callCache {
 	return c
 }
 
-func (c *callCache) load() {
+func (c *analysisCache) load() {
 	data, err := os.ReadFile(c.path)
 	if err != nil || len(data) < len(cacheMagic)+sha256.Size || string(data[:len(cacheMagic)]) != cacheMagic {
 		return
@@ -67,59 +84,91 @@ func (c *callCache) load() {
 	if got := sha256.Sum256(payload); !bytes.Equal(got[:], sum) {
 		return
 	}
-	var f cacheFile
-	if gob.NewDecoder(bytes.NewReader(payload)).Decode(&f) != nil || f.Version != cacheVersion || f.Entries == nil {
-		return
+	if trees, diffs, ok := decodeCache(payload); ok {
+		c.trees, c.diffs = trees, diffs
+		for _, d := range diffs {
+			c.seq = max(c.seq, d.seq)
+		}
 	}
-	c.m = f.Entries
 }
 
-func (c *callCache) get(h plumbing.Hash) (fileCalls, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fc, ok := c.m[h]
-	if ok {
-		c.used[h] = true
+// diff returns the changed paths between two root trees, if kept. Using a
+// diff makes it the newest, but is no reason to write the file.
+func (c *analysisCache) diff(from, to plumbing.Hash) ([]changedPath, bool) {
+	d, ok := c.diffs[[2]plumbing.Hash{from, to}]
+	if !ok {
+		return nil, false
 	}
-	return fc, ok
+	c.seq++
+	d.seq = c.seq
+	return d.paths, true
 }
 
-func (c *callCache) put(h plumbing.Hash, fc fileCalls) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[h] = fc
-	c.used[h] = true
+func (c *analysisCache) putDiff(from, to plumbing.Hash, paths []changedPath) {
+	c.seq++
+	c.diffs[[2]plumbing.Hash{from, to}] = &cachedDiff{paths: paths, seq: c.seq}
 	c.dirty = true
 }
 
+func (c *analysisCache) tree(h plumbing.Hash) (*treeSum, bool) {
+	s, ok := c.trees[h]
+	if ok {
+		s.used = true
+	}
+	return s, ok
+}
+
+func (c *analysisCache) putTree(h plumbing.Hash, s *treeSum) {
+	s.used = true
+	c.trees[h] = s
+	c.dirty = true
+}
+
+// parsed records that a summary's files were parsed, to be saved.
+func (c *analysisCache) parsed() { c.dirty = true }
+
 // save writes the cache when it gained entries. It replaces the file
-// atomically, so concurrent strata processes never read half a cache.
-func (c *callCache) save() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// atomically, so concurrent strata processes never read half a cache. A
+// cache that cannot be written is no error: the next run is cold.
+func (c *analysisCache) save() error {
 	if !c.dirty || c.path == "" {
 		return nil
 	}
-	entries := c.m
-	if len(entries) > cacheMaxEntries {
-		entries = make(map[plumbing.Hash]fileCalls, len(c.used))
-		for h := range c.used {
-			entries[h] = c.m[h]
+	trees := c.trees
+	if len(trees) > cacheMaxEntries {
+		trees = map[plumbing.Hash]*treeSum{}
+		for h, s := range c.trees {
+			if s.used {
+				trees[h] = s
+			}
 		}
 	}
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(cacheFile{Version: cacheVersion, Entries: entries}); err != nil {
-		return err
+	diffs := c.diffs
+	if len(diffs) > cacheMaxDiffs {
+		seqs := make([]uint64, 0, len(diffs))
+		for _, d := range diffs {
+			seqs = append(seqs, d.seq)
+		}
+		slices.Sort(seqs)
+		oldest := seqs[len(seqs)-cacheMaxDiffs]
+		diffs = map[[2]plumbing.Hash]*cachedDiff{}
+		for k, d := range c.diffs {
+			if d.seq >= oldest {
+				diffs[k] = d
+			}
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
-		return nil // no writable cache dir: run uncached rather than fail
+	payload := encodeCache(trees, diffs)
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), cacheName+".*")
+	tmp, err := os.CreateTemp(dir, cacheName+".*")
 	if err != nil {
 		return nil
 	}
-	sum := sha256.Sum256(payload.Bytes())
-	_, werr := tmp.Write(append(append([]byte(cacheMagic), sum[:]...), payload.Bytes()...))
+	sum := sha256.Sum256(payload)
+	_, werr := tmp.Write(append(append([]byte(cacheMagic), sum[:]...), payload...))
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil {
 		os.Remove(tmp.Name())
@@ -129,6 +178,7 @@ func (c *callCache) save() error {
 		os.Remove(tmp.Name())
 		return nil
 	}
+	os.Remove(filepath.Join(dir, oldCacheName))
 	c.dirty = false
 	return nil
 }

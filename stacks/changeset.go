@@ -3,20 +3,34 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // ChangeSet is what a commit range touches: the affected stacks, each with
-// the reasons why, in dependency order; the stacks it deletes; and warnings.
-// Its JSON form is the `strata changed --format json` contract.
+// the reasons why, in dependency order; the stacks it deletes; the stacks
+// that became modules; and warnings. Its JSON form is the `strata changed
+// --format json` contract.
 type ChangeSet struct {
-	Base     string          `json:"base"` // the merge base, not the ref given
-	Head     string          `json:"head"`
-	Stacks   []AffectedStack `json:"stacks"`
-	Deleted  []string        `json:"deleted"`
-	Warnings []string        `json:"warnings"`
+	// Base is the merge base the change is compared against: after
+	// criss-cross merges, the first of MergeBases (the one git merge-base
+	// prints), though the change set is the union over all of them.
+	Base       string          `json:"base"`
+	MergeBases []string        `json:"merge_bases"`
+	Head       string          `json:"head"`
+	Stacks     []AffectedStack `json:"stacks"`
+	Deleted    []string        `json:"deleted"`
+	// BecameModule lists the stacks of a merge base that are modules at
+	// head (another stack calls them now): no longer planned, though their
+	// state still exists.
+	BecameModule []string `json:"became_module"`
+	Warnings     []string `json:"warnings"`
 
 	// Analysis is the head commit, for planning the affected stacks.
 	Analysis *Analysis `json:"-"`
@@ -39,199 +53,199 @@ func (r *Repo) Changes(ctx context.Context, baseRef, headRef string) (*ChangeSet
 	if err != nil {
 		return nil, err
 	}
-	base, err := r.MergeBase(tip, head)
+	return r.ChangesSince(ctx, tip, head)
+}
+
+// ChangesSince computes the change set of head against the branch tip it
+// is to merge into: the union of the changes between every merge base of
+// the two and head (after criss-cross merges there are several, and
+// planning the union is safe where picking one might plan too little).
+func (r *Repo) ChangesSince(ctx context.Context, tip, head *object.Commit) (*ChangeSet, error) {
+	bases, err := r.MergeBases(tip, head)
 	if err != nil {
 		return nil, err
 	}
-	return r.ChangesBetween(ctx, base, head)
+	cs, err := r.changesFrom(ctx, bases, head)
+	return cs, r.explain(err)
 }
 
 // ChangesBetween computes the change set between two commits, base being
 // the merge base already.
 func (r *Repo) ChangesBetween(ctx context.Context, base, head *object.Commit) (*ChangeSet, error) {
+	cs, err := r.changesFrom(ctx, []*object.Commit{base}, head)
+	return cs, r.explain(err)
+}
+
+func (r *Repo) changesFrom(ctx context.Context, bases []*object.Commit, head *object.Commit) (*ChangeSet, error) {
 	ha, err := r.Analyze(ctx, head)
 	if err != nil {
 		return nil, err
 	}
 	cs := &ChangeSet{
-		Base: base.Hash.String(), Head: head.Hash.String(),
-		Stacks: []AffectedStack{}, Deleted: []string{},
+		Base: bases[0].Hash.String(), Head: head.Hash.String(),
+		Stacks: []AffectedStack{}, Deleted: []string{}, BecameModule: []string{},
 		Warnings: append([]string{}, ha.Warnings...),
 		Analysis: ha,
 	}
-	paths, err := r.ChangedPaths(ctx, base, head)
+	reasons := map[string][]string{}
+	deleted, becameModule := map[string]bool{}, map[string]bool{}
+	warned := map[string]bool{}
+	for _, w := range cs.Warnings {
+		warned[w] = true
+	}
+	for _, base := range bases {
+		cs.MergeBases = append(cs.MergeBases, base.Hash.String())
+		d, err := r.detect(ctx, base, ha)
+		if err != nil {
+			return nil, err
+		}
+		for dir, rs := range d.reasons {
+			for _, reason := range rs {
+				if !slices.Contains(reasons[dir], reason) {
+					reasons[dir] = append(reasons[dir], reason)
+				}
+			}
+		}
+		for _, p := range d.deleted {
+			deleted[p] = true
+		}
+		for _, p := range d.becameModule {
+			becameModule[p] = true
+		}
+		for _, w := range d.warnings {
+			if !warned[w] {
+				warned[w] = true
+				cs.Warnings = append(cs.Warnings, w)
+			}
+		}
+	}
+	for _, s := range ha.Stacks {
+		if rs := reasons[s.Dir]; len(rs) > 0 {
+			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Reasons: rs})
+		}
+	}
+	cs.Deleted = append(cs.Deleted, sortedKeys(deleted)...)
+	cs.BecameModule = append(cs.BecameModule, sortedKeys(becameModule)...)
+	return cs, nil
+}
+
+// detect applies the rules of "Which stacks a change touches" (README.md)
+// to the changes between one merge base and head.
+func (r *Repo) detect(ctx context.Context, base *object.Commit, ha *Analysis) (*detector, error) {
+	d := &detector{head: ha, reasons: map[string][]string{}}
+	paths, err := r.diffCommits(ctx, base, ha.snap.commit)
 	if err != nil {
 		return nil, err
 	}
 	if len(paths) == 0 {
-		return cs, nil
+		return d, nil
 	}
-	bs, err := r.snapshot(base)
+	same, err := r.sameGraph(base.TreeHash, paths, ha)
 	if err != nil {
 		return nil, err
 	}
-	d := detector{cs: cs, head: ha, baseSnap: bs, reasons: map[string][]string{}}
+	if same {
+		d.base = ha
+		d.baseSnap = ha.snap
+	} else if d.base, err = r.analyze(ctx, base, false); err != nil {
+		d.warnings = append(d.warnings, fmt.Sprintf("cannot analyse the merge base %s, so deleted stacks and stacks that became modules are not reported: %v", short(base.Hash), err))
+		if d.baseSnap, err = r.snapshot(base); err != nil {
+			return nil, err
+		}
+	} else {
+		d.baseSnap = d.base.snap
+	}
 	d.attribute(paths)
 	d.ruleOwnFiles()
+	d.ruleBecameStack()
 	d.ruleModules()
 	d.ruleWatch(paths)
-	if slices.Contains(paths, ConfigFile) {
+	if d.changed[ConfigFile] {
 		d.ruleConfig()
 	}
 	d.ruleUnparsed()
-	if err := d.deletedStacks(ctx, r, base); err != nil {
-		return nil, err
-	}
-	for _, s := range ha.Stacks {
-		if rs := d.reasons[s.Dir]; len(rs) > 0 {
-			cs.Stacks = append(cs.Stacks, AffectedStack{Dir: s.Dir, Reasons: rs})
+	d.goneStacks()
+	return d, nil
+}
+
+// sameGraph reports whether the merge base has the module graph and the
+// stacks of head, so that head's analysis can stand for it: no change
+// touches strata.yaml, a symlink or whether a submodule is there, no
+// Terraform file is added or deleted, and every changed Terraform file
+// calls the same modules on both sides (and parses on both, or on
+// neither). Most changes only edit resources, and skip analysing the base.
+func (r *Repo) sameGraph(baseRoot plumbing.Hash, paths []changedPath, ha *Analysis) (bool, error) {
+	for l := range ha.snap.links {
+		if isTerraformFile(l) {
+			return false, nil // its text is elsewhere: any change may be a change to it
 		}
 	}
-	return cs, nil
-}
-
-// detector applies the four rules of "Which stacks a change touches"
-// (README.md) to one change set.
-type detector struct {
-	cs       *ChangeSet
-	head     *Analysis
-	baseSnap *snapshot
-	// changedIn maps a Terraform directory (at head or base) to the
-	// changed paths it owns.
-	changedIn map[string][]string
-	reasons   map[string][]string
-}
-
-func (d *detector) add(dir, reason string) {
-	d.reasons[dir] = append(d.reasons[dir], reason)
-}
-
-// attribute gives each changed path to the deepest Terraform directory that
-// contains it, at head or at base (so files of a deleted directory are not
-// blamed on its parent).
-func (d *detector) attribute(paths []string) {
-	isTF := func(dir string) bool {
-		_, h := d.head.snap.dirs[dir]
-		_, b := d.baseSnap.dirs[dir]
-		return h || b
-	}
-	d.changedIn = map[string][]string{}
-	for _, p := range paths {
-		if o := ownerDir(p, isTF); o != "" {
-			d.changedIn[o] = append(d.changedIn[o], p)
-		}
-	}
-}
-
-// Rule 1: a changed path in the stack's own directory, not in a nested
-// stack, unless ignore_changes matches it.
-func (d *detector) ruleOwnFiles() {
-	for _, s := range d.head.Stacks {
-		ignore := d.head.Config.IgnoreChangesFor(s.Dir)
-		for _, p := range d.changedIn[s.Dir] {
-			if !matchAny(ignore, relTo(s.Dir, p)) {
-				d.add(s.Dir, "changed "+p)
-			}
-		}
-	}
-}
-
-// Rule 2: a changed path in a local module the stack calls, at any depth.
-func (d *detector) ruleModules() {
-	for _, s := range d.head.Stacks {
-		for _, m := range s.Modules {
-			if ps := d.changedIn[m]; len(ps) > 0 {
-				d.add(s.Dir, fmt.Sprintf("module %s changed (%s)", m, firstAndCount(ps)))
-			}
-		}
-	}
-}
-
-// Rule 3: a changed path matches one of the stack's watch globs.
-func (d *detector) ruleWatch(paths []string) {
-	for _, s := range d.head.Stacks {
-		sc := d.head.Config.Stack(s.Dir)
-		if sc == nil || len(sc.Watch) == 0 {
-			continue
-		}
-		for _, p := range paths {
-			if matchAny(sc.Watch, p) {
-				d.add(s.Dir, "changed "+p+" (watched)")
-			}
-		}
-	}
-}
-
-// Rule 4: the stack's entry in strata.yaml changed.
-func (d *detector) ruleConfig() {
-	baseCfg, err := loadConfig(d.baseSnap)
-	if err != nil {
-		d.cs.Warnings = append(d.cs.Warnings, fmt.Sprintf("cannot read strata.yaml at the merge base (%v); every stack it lists is treated as changed", err))
-		baseCfg = DefaultConfig()
-	}
-	for _, s := range d.head.Stacks {
-		before, after := baseCfg.Stack(s.Dir), d.head.Config.Stack(s.Dir)
+	for _, c := range paths {
 		switch {
-		case sameStackEntry(before, after):
-		case before == nil:
-			d.add(s.Dir, ConfigFile+" entry added")
-		case after == nil:
-			d.add(s.Dir, ConfigFile+" entry removed")
-		default:
-			d.add(s.Dir, ConfigFile+" entry changed")
+		case c.Path == ConfigFile, c.BaseMode == filemode.Symlink, c.HeadMode == filemode.Symlink,
+			(c.BaseMode == filemode.Submodule) != (c.HeadMode == filemode.Submodule):
+			return false, nil
+		case !isTerraformFile(path.Base(c.Path)) || c.BaseMode == filemode.Submodule:
+			continue
+		case !c.AtBase || !c.AtHead || c.BaseMode == filemode.Dir || c.HeadMode == filemode.Dir:
+			return false, nil
+		}
+		before, err := r.callsAt(baseRoot, c.Path)
+		if err != nil {
+			return false, err
+		}
+		after, err := r.callsAt(ha.snap.commit.TreeHash, c.Path)
+		if err != nil {
+			return false, err
+		}
+		if (before.Err == "") != (after.Err == "") || !slices.Equal(before.Sources, after.Sources) {
+			return false, nil
 		}
 	}
+	return true, nil
 }
 
-// A stack that is, or calls, a directory whose HCL does not parse might
-// call any module: it is affected whenever a local module changed.
-func (d *detector) ruleUnparsed() {
-	if len(d.head.unparsed) == 0 {
-		return
+// callsAt returns the module calls of the Terraform file at p in the tree
+// root, through the summaries of the trees on the way.
+func (r *Repo) callsAt(root plumbing.Hash, p string) (fileCalls, error) {
+	s, err := r.summarize(root)
+	if err != nil {
+		return fileCalls{}, err
 	}
-	moduleChanged := ""
-	for _, dir := range sortedKeys(d.changedIn) {
-		if d.head.Stack(dir) == nil {
-			moduleChanged = dir
-			break
-		}
-	}
-	if moduleChanged == "" {
-		return
-	}
-	for _, s := range d.head.Stacks {
-		for _, dir := range append([]string{s.Dir}, s.Modules...) {
-			if _, bad := d.head.unparsed[dir]; bad {
-				d.add(s.Dir, fmt.Sprintf("might call changed module %s: %s does not parse", moduleChanged, dir))
+	dir, name := path.Split(p)
+	for _, part := range splitPath(strings.TrimSuffix(dir, "/")) {
+		found := false
+		for _, d := range s.Dirs {
+			if d.Name == part {
+				if s, err = r.summarize(d.Hash); err != nil {
+					return fileCalls{}, err
+				}
+				found = true
 				break
 			}
 		}
+		if !found {
+			return fileCalls{}, fmt.Errorf("%s: no such Terraform file in tree %s", p, short(root))
+		}
 	}
+	for i := range s.Files {
+		if f := &s.Files[i]; f.Name == name && !f.Link {
+			err := r.parse(f)
+			return f.Calls, err
+		}
+	}
+	return fileCalls{}, fmt.Errorf("%s: no such Terraform file in tree %s", p, short(root))
 }
 
-// deletedStacks lists the stacks of the merge base whose directory holds
-// no Terraform at head. They are reported, never planned.
-func (d *detector) deletedStacks(ctx context.Context, r *Repo, base *object.Commit) error {
-	var gone []string
-	for _, p := range d.baseSnap.paths {
-		if _, still := d.head.snap.dirs[p]; !still {
-			gone = append(gone, p)
+// quotePath writes a path as git does (core.quotePath): in double quotes,
+// with escapes, when it holds a control character, a quote or a backslash.
+func quotePath(p string) string {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
+			return strconv.Quote(p)
 		}
 	}
-	if len(gone) == 0 {
-		return nil
-	}
-	ba, err := r.Analyze(ctx, base)
-	if err != nil {
-		d.cs.Warnings = append(d.cs.Warnings, fmt.Sprintf("cannot analyse the merge base %s, so deleted stacks are not reported: %v", short(base.Hash), err))
-		return nil
-	}
-	for _, p := range gone {
-		if ba.Stack(p) != nil {
-			d.cs.Deleted = append(d.cs.Deleted, p)
-		}
-	}
-	return nil
+	return p
 }
 
 func firstAndCount(ps []string) string {

@@ -135,12 +135,34 @@ func TestParseModuleCalls(t *testing.T) {
 		{"main.tf", `module "a" { source = "./a" }` + "\n" + `module "r" { source = "terraform-aws-modules/vpc/aws" }`, []string{"./a"}, false},
 		{"main.tf.json", `{"module": {"a": {"source": "../a"}, "b": {"source": "git::https://x"}}}`, []string{"../a"}, false},
 		{"main.tf", `resource "x" "y" {}`, nil, false},
-		{"main.tf", "module \"a\" {\n  source = \"./a\"\n", nil, true},
+		{"main.tf", "module \"a\" {\n  source = \"./a\"\n", []string{"./a"}, true},
+		{"main.tf", "# module \"a\" { source = \"./a\" }\nmodule \"b\" {\n  x = {source = \"./c\"}\n  source = \"../b\"\n  count = \n}\n", []string{"../b"}, true},
+		{"main.tf.json", `{"module": {"a": {"source": "../a",}}}`, []string{"../a"}, true},
 		{"main.tf", `module "a" { source = var.x }`, nil, false},
 	} {
 		fc := parseModuleCalls(tc.name, []byte(tc.src))
 		if strings.Join(fc.Sources, ",") != strings.Join(tc.want, ",") || (fc.Err != "") != tc.err {
 			t.Errorf("%s %q: got %+v, want sources %q err=%v", tc.name, tc.src, fc, tc.want, tc.err)
+		}
+	}
+}
+
+func TestResolveSourceCleansLikePathJoin(t *testing.T) {
+	for _, tc := range []struct{ dir, src, want string }{
+		{"live/prod/app", "../../../modules/vpc", "modules/vpc"},
+		{"live/app", "./mod", "live/app/mod"},
+		{"live/app", ".", "live/app"},
+		{"live/app", "../..", "."},
+		{".", "./m", "m"},
+		{".", "../m", ""},
+		{"live/app", "../../..", ""},
+		{"live/app", "./a//b/./c/../d/", "live/app/a/b/d"},
+		{"live/app", `..\shared`, "live/shared"},
+		{"a", "./../b", "b"},
+	} {
+		got, ok := resolveSource(tc.dir, tc.src)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("resolveSource(%q, %q) = %q, %v; want %q", tc.dir, tc.src, got, ok, tc.want)
 		}
 	}
 }

@@ -4,15 +4,11 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"path"
-	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/sync/errgroup"
 )
 
 // Stack is a Terraform root module: planned and applied on its own.
@@ -33,14 +29,29 @@ type Analysis struct {
 	Stacks   []Stack // topological order by depends_on, ties by path
 	Warnings []string
 
-	snap     *snapshot
-	calls    map[string][]string // dir -> directories it calls, sorted
-	unparsed map[string]string   // dir -> its first parse error
-	closure  map[string][]string // stack dir -> Modules
+	snap        *snapshot
+	linkText    map[string]fileCalls // symlinked Terraform file -> its calls
+	unparsed    map[string]string    // dir -> its first parse error
+	lexEdges    map[string][]edge    // calls of modules reached through symlinks
+	lexReal     map[string]string    // such a module path -> where its files are
+	lexMark     map[string]int
+	calledOther map[string]bool // called paths that are no Terraform directory
+	linkDeps    []linkDep
+	closure     map[string]*closure // stack dir -> what it depends on
+	index       map[string]int      // stack dir -> its place in Stacks
+	warned      map[string]bool
+	walk        int
 }
 
 // Analyze discovers the stacks of the repository at commit c.
 func (r *Repo) Analyze(ctx context.Context, c *object.Commit) (*Analysis, error) {
+	a, err := r.analyze(ctx, c, true)
+	return a, r.explain(err)
+}
+
+// analyze is Analyze; without closures, stacks list no modules (what a
+// merge base's analysis needs is which directories are stacks).
+func (r *Repo) analyze(ctx context.Context, c *object.Commit, closures bool) (*Analysis, error) {
 	snap, err := r.snapshot(c)
 	if err != nil {
 		return nil, err
@@ -49,11 +60,17 @@ func (r *Repo) Analyze(ctx context.Context, c *object.Commit) (*Analysis, error)
 	if err != nil {
 		return nil, err
 	}
-	a := &Analysis{Commit: c.Hash.String(), Config: cfg, snap: snap}
-	if err := a.readCalls(ctx); err != nil {
+	a := &Analysis{Commit: c.Hash.String(), Config: cfg, snap: snap, linkText: map[string]fileCalls{},
+		unparsed: map[string]string{}, lexEdges: map[string][]edge{}, lexReal: map[string]string{},
+		lexMark: map[string]int{}, calledOther: map[string]bool{}, warned: map[string]bool{}}
+	if err := a.parseAll(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.findStacks(); err != nil {
+	if err := a.buildGraph(); err != nil {
+		return nil, err
+	}
+	a.findLinkDeps()
+	if err := a.findStacks(closures); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -62,7 +79,7 @@ func (r *Repo) Analyze(ctx context.Context, c *object.Commit) (*Analysis, error)
 // loadConfig reads strata.yaml from the commit's tree; a repo without one
 // gets the defaults.
 func loadConfig(s *snapshot) (*Config, error) {
-	data, ok, err := s.readFile(ConfigFile)
+	data, ok, err := s.readConfigFile()
 	if err != nil {
 		return nil, err
 	}
@@ -76,208 +93,124 @@ func loadConfig(s *snapshot) (*Config, error) {
 	return cfg, nil
 }
 
-// readCalls fills the module graph: for every Terraform directory, the
-// local directories it calls. Files are read in one goroutine (go-git's
-// object storage is not safe for concurrent use) and parsed by a pool.
-func (a *Analysis) readCalls(ctx context.Context) error {
-	type job struct {
-		blob plumbing.Hash
-		name string
-		data []byte
-	}
-	r := a.snap.repo
-	results := map[plumbing.Hash]fileCalls{}
-	var todo []job
-	for _, p := range a.snap.paths {
-		for _, f := range a.snap.dirs[p].Files {
-			if _, done := results[f.Blob]; done {
-				continue
-			}
-			if fc, ok := r.calls.get(f.Blob); ok {
-				results[f.Blob] = fc
-				continue
-			}
-			results[f.Blob] = fileCalls{} // placeholder: parsed below
-			todo = append(todo, job{blob: f.Blob, name: f.Name})
-		}
-	}
-	if len(todo) > 0 {
-		parsed := make([]fileCalls, len(todo))
-		jobs := make(chan int)
-		g, gctx := errgroup.WithContext(ctx)
-		for w := 0; w < runtime.NumCPU(); w++ {
-			g.Go(func() error {
-				for i := range jobs {
-					parsed[i] = parseModuleCalls(todo[i].name, todo[i].data)
-				}
-				return nil
-			})
-		}
-		g.Go(func() error {
-			defer close(jobs)
-			for i := range todo {
-				data, err := readBlob(r, todo[i].blob)
-				if err != nil {
-					return fmt.Errorf("read blob %s (%s): %w", todo[i].blob, todo[i].name, err)
-				}
-				todo[i].data = data
-				select {
-				case jobs <- i:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			return nil
-		})
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		for i, j := range todo {
-			results[j.blob] = parsed[i]
-			r.calls.put(j.blob, parsed[i])
-		}
-	}
-
-	a.calls = map[string][]string{}
-	a.unparsed = map[string]string{}
-	for _, p := range a.snap.paths {
-		seen := map[string]bool{}
-		for _, f := range a.snap.dirs[p].Files {
-			fc := results[f.Blob]
-			file := path.Join(p, f.Name)
-			if fc.Err != "" {
-				if _, dup := a.unparsed[p]; !dup {
-					a.unparsed[p] = fmt.Sprintf("%s:%d: %s", file, fc.ErrLine, fc.Err)
-				}
-				continue
-			}
-			for _, src := range fc.Sources {
-				target, ok := resolveSource(p, src)
-				if !ok {
-					a.warnf("%s: module source %q leaves the repository; strata does not follow it", file, src)
-					continue
-				}
-				if target != p && !seen[target] {
-					seen[target] = true
-					a.calls[p] = append(a.calls[p], target)
-				}
-			}
-		}
-		sort.Strings(a.calls[p])
-	}
-	for _, p := range sortedKeys(a.unparsed) {
-		a.warnf("%s (stacks using %s are planned whenever a local module changes)", a.unparsed[p], p)
-	}
-	return nil
-}
-
 // findStacks applies the rule of "Which directories are stacks"
 // (README.md): a Terraform directory is a stack unless another one calls
-// it or an ignore glob matches it; directories listed in strata.yaml are
-// stacks whatever the rule says.
-func (a *Analysis) findStacks() error {
-	called := map[string]bool{}
-	for _, targets := range a.calls {
-		for _, t := range targets {
-			called[t] = true
-		}
-	}
+// it, an ignore glob matches it, or it is hidden; directories listed in
+// strata.yaml are stacks whatever the rule says.
+func (a *Analysis) findStacks(closures bool) error {
 	cfg := a.Config
-	isStack := map[string]bool{}
+	var dirs []string // sorted, as snap.paths are
 	for _, p := range a.snap.paths {
-		if !called[p] && !matchAny(cfg.Ignore, p) {
-			isStack[p] = true
+		if d := a.snap.dirs[p]; !d.Hidden && !d.reached && !matchAny(cfg.Ignore, p) {
+			dirs = append(dirs, p)
 		}
 	}
+	isStack := func(dir string) bool {
+		i, found := sort.Find(len(dirs), func(i int) int { return strings.Compare(dir, dirs[i]) })
+		return found && i < len(dirs)
+	}
+	listed := map[string]bool{}
 	for i := range cfg.Stacks {
 		s := &cfg.Stacks[i]
 		if !a.snap.isDir(s.Dir) {
 			return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].dir: %s does not exist in commit %s", ConfigFile, s.Line, i, s.Dir, short(a.snap.commit.Hash))}
 		}
 		if _, ok := a.snap.dirs[s.Dir]; !ok {
-			a.warnf("%s:%d: stack %s holds no .tf or .tf.json file", ConfigFile, s.Line, s.Dir)
+			a.warnf("%s:%d: stack %s holds no Terraform file (.tf, .tf.json, .tofu, .tofu.json)", ConfigFile, s.Line, s.Dir)
 		}
-		isStack[s.Dir] = true
+		listed[s.Dir] = true
 	}
 	for i := range cfg.Stacks {
 		s := &cfg.Stacks[i]
 		for _, dep := range s.DependsOn {
-			if !isStack[dep] {
+			if !listed[dep] && !isStack(dep) {
 				return &ConfigError{fmt.Errorf("%s:%d: stacks[%d].depends_on: %s is not a stack in commit %s", ConfigFile, s.Line, i, dep, short(a.snap.commit.Hash))}
 			}
 		}
 	}
-	var dirs []string
-	for d := range isStack {
-		dirs = append(dirs, d)
+	for _, d := range sortedKeys(listed) {
+		if !isStack(d) {
+			dirs = append(dirs, d)
+		}
 	}
 	deps := map[string][]string{}
 	for _, s := range cfg.Stacks {
-		deps[s.Dir] = s.DependsOn
+		if len(s.DependsOn) > 0 {
+			deps[s.Dir] = s.DependsOn
+		}
 	}
 	order, err := topoSort(dirs, deps)
 	if err != nil {
 		return err
 	}
-	a.closure = map[string][]string{}
+	a.closure = make(map[string]*closure, len(order))
+	a.index = make(map[string]int, len(order))
+	a.Stacks = make([]Stack, 0, len(order))
+	none := []string{}
 	for _, d := range order {
-		mods := a.modulesOf(d)
-		a.closure[d] = mods
+		c := &closure{}
+		if closures {
+			c = a.closureOf(d)
+		}
+		a.closure[d] = c
 		dependsOn := deps[d]
 		if dependsOn == nil {
-			dependsOn = []string{}
+			dependsOn = none
 		}
+		mods := c.Modules
+		if mods == nil {
+			mods = none
+		}
+		a.index[d] = len(a.Stacks)
 		a.Stacks = append(a.Stacks, Stack{Dir: d, Workspace: cfg.WorkspaceFor(d), DependsOn: dependsOn, Modules: mods})
 	}
 	return nil
 }
 
-// modulesOf walks the module graph from dir; cycles are tolerated.
-func (a *Analysis) modulesOf(dir string) []string {
-	seen := map[string]bool{dir: true}
-	stack := []string{dir}
-	var mods []string
-	for len(stack) > 0 {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, t := range a.calls[d] {
-			if !seen[t] {
-				seen[t] = true
-				mods = append(mods, t)
-				stack = append(stack, t)
-			}
-		}
-	}
-	sort.Strings(mods)
-	if mods == nil {
-		mods = []string{}
-	}
-	return mods
-}
-
 // Stack returns the stack at dir, or nil.
 func (a *Analysis) Stack(dir string) *Stack {
-	for i := range a.Stacks {
-		if a.Stacks[i].Dir == dir {
-			return &a.Stacks[i]
-		}
+	if i, ok := a.index[dir]; ok {
+		return &a.Stacks[i]
 	}
 	return nil
 }
 
 // Inputs maps the stack's directory and every local module it calls to its
-// git tree hash at the analysed commit. A directory that is absent maps to
-// "". Two commits with equal Inputs give a stack the same code.
+// git tree hash at the analysed commit (a submodule to its commit), and the
+// symlinks on the way to them and what the links in those directories lead
+// to, to their hashes. A path that is absent maps to "". Two commits with
+// equal Inputs give a stack the same code.
 func (a *Analysis) Inputs(dir string) map[string]string {
-	in := map[string]string{dir: a.snap.treeHash(dir)}
-	for _, m := range a.closure[dir] {
-		in[m] = a.snap.treeHash(m)
+	in := map[string]string{dir: a.snap.hashOf(dir)}
+	c := a.closure[dir]
+	if c == nil {
+		return in
+	}
+	for _, m := range c.Modules {
+		in[m] = a.snap.hashOf(m)
+	}
+	for _, l := range c.Links {
+		in[l] = a.snap.hashOf(l)
+	}
+	reads := map[string]bool{dir: true}
+	for _, m := range c.Modules {
+		reads[m] = true
+	}
+	for _, ld := range a.linkDeps {
+		if reads[ld.Owner] {
+			in[ld.Target] = a.snap.hashOf(ld.Target)
+		}
 	}
 	return in
 }
 
+// warnf adds a warning, once.
 func (a *Analysis) warnf(format string, args ...any) {
-	a.Warnings = append(a.Warnings, fmt.Sprintf(format, args...))
+	w := fmt.Sprintf(format, args...)
+	if !a.warned[w] {
+		a.warned[w] = true
+		a.Warnings = append(a.Warnings, w)
+	}
 }
 
 func matchAny(globs []string, p string) bool {
@@ -289,19 +222,15 @@ func matchAny(globs []string, p string) bool {
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // topoSort orders dirs so that every stack comes after those it depends
 // on; among stacks whose dependencies are all placed, the smallest path goes
 // first. A cycle is an error that names it.
 func topoSort(dirs []string, deps map[string][]string) ([]string, error) {
+	if len(deps) == 0 {
+		order := append([]string(nil), dirs...)
+		sort.Strings(order)
+		return order, nil
+	}
 	waiting := map[string]int{}
 	dependents := map[string][]string{}
 	for _, d := range dirs {

@@ -1,11 +1,9 @@
 package stacks
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -16,15 +14,17 @@ import (
 )
 
 // Repo is a git repository read through its object database. It works the
-// same on a clone with a working tree and on a bare mirror. A Repo is for
-// use by one goroutine at a time; the analyses it returns are read-only and
-// may be shared.
+// same on a clone with a working tree, a linked worktree and a bare mirror.
+// A Repo is for use by one goroutine at a time; the analyses it returns are
+// read-only and may be shared.
 type Repo struct {
 	git  *git.Repository
 	path string
 
-	trees map[plumbing.Hash]*treeScan // scanned subtrees, shared by snapshots
-	calls *callCache
+	cache   *analysisCache
+	blobs   map[blobKey]fileCalls         // files read through symlinks
+	commits map[plumbing.Hash]*commitNode // read for merge bases
+	shallow map[plumbing.Hash]bool        // nil until read
 }
 
 // OpenRepo opens the git repository at dir, or the one dir lies in.
@@ -33,10 +33,14 @@ func OpenRepo(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A bare mirror is opened as it is; a clone from any of its directories.
-	g, err := git.PlainOpen(abs)
+	// A bare mirror is opened as it is; a clone or a linked worktree from
+	// any of its directories. Without the common directory, a linked
+	// worktree's root would open as a repository with no objects.
+	opts := &git.PlainOpenOptions{EnableDotGitCommonDir: true}
+	g, err := git.PlainOpenWithOptions(abs, opts)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		g, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		opts.DetectDotGit = true
+		g, err = git.PlainOpenWithOptions(abs, opts)
 	}
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -53,16 +57,16 @@ func OpenRepo(dir string) (*Repo, error) {
 			g = fg
 		}
 	}
-	return &Repo{git: g, path: abs, trees: map[plumbing.Hash]*treeScan{}, calls: openCallCache()}, nil
+	return &Repo{git: g, path: abs, cache: openAnalysisCache(), blobs: map[blobKey]fileCalls{}, commits: map[plumbing.Hash]*commitNode{}}, nil
 }
 
 // Git exposes the underlying go-git repository.
 func (r *Repo) Git() *git.Repository { return r.git }
 
-// Close writes the module-call cache back to disk and closes the pack
-// files the Repo holds open.
+// Close writes the analysis cache back to disk and closes the pack files
+// the Repo holds open.
 func (r *Repo) Close() error {
-	err := r.calls.save()
+	err := r.cache.save()
 	if st, ok := r.git.Storer.(*filesystem.Storage); ok {
 		if cerr := st.Close(); err == nil {
 			err = cerr
@@ -71,70 +75,34 @@ func (r *Repo) Close() error {
 	return err
 }
 
-// Resolve finds the commit a ref names: a full or short SHA, a branch (local
-// or remote, e.g. origin/main), a tag, HEAD, or an expression such as HEAD~2.
-func (r *Repo) Resolve(ref string) (*object.Commit, error) {
-	if strings.TrimSpace(ref) == "" {
-		return nil, errors.New("empty ref: name a branch, tag or commit")
-	}
-	h, err := r.git.ResolveRevision(plumbing.Revision(ref))
-	if err != nil {
-		if ref == "HEAD" {
-			if _, herr := r.git.Head(); errors.Is(herr, plumbing.ErrReferenceNotFound) {
-				return nil, fmt.Errorf("the repository at %s has no commits yet; commit the Terraform code first", r.path)
-			}
-		}
-		return nil, fmt.Errorf("unknown ref %q: not a branch, tag or commit in %s", ref, r.path)
-	}
-	c, err := r.git.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("ref %q (%s) does not name a commit: %w", ref, h, err)
-	}
-	return c, nil
-}
+// unshallowHint is what to do when a shallow clone lacks history.
+const unshallowHint = "fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)"
 
-// MergeBase returns the best common ancestor of a and b: the commit a merge
-// request of b into a is compared against.
-func (r *Repo) MergeBase(a, b *object.Commit) (*object.Commit, error) {
-	bases, err := a.MergeBase(b)
-	if err != nil {
-		return nil, fmt.Errorf("merge base of %s and %s: %w", short(a.Hash), short(b.Hash), err)
-	}
-	if len(bases) == 0 {
-		return nil, fmt.Errorf("commits %s and %s have no common ancestor; if this is a shallow clone, fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)", short(a.Hash), short(b.Hash))
-	}
-	sort.Slice(bases, func(i, j int) bool { return bases[i].Hash.String() < bases[j].Hash.String() })
-	return bases[0], nil
-}
-
-// ChangedPaths lists the paths that differ between two commits' trees:
-// added, modified and deleted files; a rename yields both of its sides.
-// The result is sorted and free of duplicates.
-func (r *Repo) ChangedPaths(ctx context.Context, from, to *object.Commit) ([]string, error) {
-	ft, err := from.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", short(from.Hash), err)
-	}
-	tt, err := to.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", short(to.Hash), err)
-	}
-	changes, err := object.DiffTreeWithOptions(ctx, ft, tt, &object.DiffTreeOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("diff %s..%s: %w", short(from.Hash), short(to.Hash), err)
-	}
-	seen := map[string]bool{}
-	var paths []string
-	for _, c := range changes {
-		for _, p := range []string{c.From.Name, c.To.Name} {
-			if p != "" && !seen[p] {
-				seen[p] = true
-				paths = append(paths, p)
+// isShallow reports whether the repository is a shallow clone.
+func (r *Repo) isShallow() bool {
+	if r.shallow == nil {
+		r.shallow = map[plumbing.Hash]bool{}
+		if hs, err := r.git.Storer.Shallow(); err == nil {
+			for _, h := range hs {
+				r.shallow[h] = true
 			}
 		}
 	}
-	sort.Strings(paths)
-	return paths, nil
+	return len(r.shallow) > 0
+}
+
+// explain adds the hint to fetch the full history to an error caused by an
+// object a shallow clone lacks.
+func (r *Repo) explain(err error) error {
+	if err != nil && errors.Is(err, plumbing.ErrObjectNotFound) && r.isShallow() && !strings.Contains(err.Error(), unshallowHint) {
+		return fmt.Errorf("%w; this is a shallow clone: %s", err, unshallowHint)
+	}
+	return err
+}
+
+// readTree reads a tree object.
+func (r *Repo) readTree(h plumbing.Hash) (*object.Tree, error) {
+	return object.GetTree(r.git.Storer, h)
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,7 +15,7 @@ import (
 
 	"github.com/strata-iac/strata/runner"
 	"github.com/strata-iac/strata/runner/drift"
-	"github.com/strata-iac/strata/runner/forge"
+	"github.com/strata-iac/strata/runner/forge/github"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/lock/dynamodb"
@@ -27,12 +25,13 @@ import (
 
 type serverFlags struct {
 	listen, dataDir, locks, store, queue string
-	gitlabURL                            string
+	gitlabURL, githubURL                 string
 	gitlabTokenFile, gitlabSecretFile    string
 	githubAppID, githubAppKeyFile        string
 	githubTokenFile, githubSecretFile    string
 	repoAllowlist, appliers              []string
 	allowFileRemotes, allowForks         bool
+	githubPlanDrafts                     bool
 	workers                              int
 	sweepInterval, shutdownGrace         time.Duration
 	lockLease, stackTimeout              time.Duration
@@ -45,13 +44,20 @@ func newServerCmd() *cobra.Command {
 	var f serverFlags
 	c := &cobra.Command{
 		Use:   "server",
-		Short: "Serve GitLab webhooks: plan merge requests, apply them when approved or merged",
-		Long: `Serve POST /events/gitlab (webhooks), GET /healthz and GET /metrics.
+		Short: "Serve GitLab and GitHub webhooks: plan merge and pull requests, apply them when approved or merged",
+		Long: `Serve POST /events/gitlab and POST /events/github (webhooks), GET /healthz
+and GET /metrics.
+
+The server serves GitLab when it has a GitLab token, GitHub when it has a
+GitHub token or a GitHub App, and both when it has both.
 
 Every flag can also be set with STRATA_<FLAG> (upper case, dashes as
 underscores), e.g. STRATA_REPO_ALLOWLIST. Secrets are never flags: give them
-as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
---gitlab-token-file and --gitlab-webhook-secret-file.`,
+as STRATA_GITLAB_TOKEN, STRATA_GITLAB_WEBHOOK_SECRET, STRATA_GITHUB_TOKEN and
+STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
+--gitlab-webhook-secret-file, --github-token-file and
+--github-webhook-secret-file. A GitHub App's private key is read from
+--github-app-key-file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -69,14 +75,16 @@ as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
 	fl.StringVar(&f.gitlabURL, "gitlab-url", gitlab.DefaultBaseURL, "the GitLab instance")
 	fl.StringVar(&f.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab token (else STRATA_GITLAB_TOKEN)")
 	fl.StringVar(&f.gitlabSecretFile, "gitlab-webhook-secret-file", "", "file holding the webhook secret (else STRATA_GITLAB_WEBHOOK_SECRET)")
-	fl.StringVar(&f.githubAppID, "github-app-id", "", "GitHub App ID (GitHub support is not built yet)")
-	fl.StringVar(&f.githubAppKeyFile, "github-app-key-file", "", "GitHub App private key file (GitHub support is not built yet)")
-	fl.StringVar(&f.githubTokenFile, "github-token-file", "", "file holding a GitHub token (GitHub support is not built yet)")
-	fl.StringVar(&f.githubSecretFile, "github-webhook-secret-file", "", "file holding the GitHub webhook secret (GitHub support is not built yet)")
-	fl.StringSliceVar(&f.repoAllowlist, "repo-allowlist", nil, "forge/owner/name globs of the repositories strata acts for, e.g. gitlab/acme/** (default none)")
-	fl.StringSliceVar(&f.appliers, "appliers", nil, "who may comment `strata apply`: usernames or group:PATH (default anyone, within the requirements)")
+	fl.StringVar(&f.githubURL, "github-url", github.DefaultBaseURL, "the GitHub API: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server")
+	fl.StringVar(&f.githubAppID, "github-app-id", "", "act as this GitHub App (its numeric ID), through installation tokens")
+	fl.StringVar(&f.githubAppKeyFile, "github-app-key-file", "", "the GitHub App's private key (.pem)")
+	fl.StringVar(&f.githubTokenFile, "github-token-file", "", "file holding a GitHub token, instead of an App (else STRATA_GITHUB_TOKEN)")
+	fl.StringVar(&f.githubSecretFile, "github-webhook-secret-file", "", "file holding the GitHub webhook secret (else STRATA_GITHUB_WEBHOOK_SECRET)")
+	fl.BoolVar(&f.githubPlanDrafts, "github-plan-drafts", false, "plan draft pull requests too (by default they are planned once marked ready for review)")
+	fl.StringSliceVar(&f.repoAllowlist, "repo-allowlist", nil, "forge/owner/name globs of the repositories strata acts for, e.g. gitlab/acme/**,github/acme/* (default none)")
+	fl.StringSliceVar(&f.appliers, "appliers", nil, "who may comment \"strata apply\": usernames, group:PATH (GitLab) or team:ORG/SLUG (GitHub) (default anyone, within the requirements)")
 	fl.BoolVar(&f.allowFileRemotes, "allow-file-remotes", false, "clone file:// URLs from payloads (tests only)")
-	fl.BoolVar(&f.allowForks, "allow-forks", false, "plan merge requests from forks, running their code with the server's credentials")
+	fl.BoolVar(&f.allowForks, "allow-forks", false, "plan merge and pull requests from forks, running their code with the server's credentials")
 	fl.IntVar(&f.workers, "workers", 2, "events processed at once")
 	fl.DurationVar(&f.sweepInterval, "sweep-interval", 5*time.Minute, "how often locks of merged or closed merge requests are released")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 2*time.Minute, "how long runs in flight may finish after SIGTERM before they are interrupted")
@@ -91,9 +99,6 @@ as STRATA_GITLAB_TOKEN and STRATA_GITLAB_WEBHOOK_SECRET, or as files with
 }
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
-	if f.githubAppID != "" || f.githubAppKeyFile != "" || f.githubTokenFile != "" || f.githubSecretFile != "" || os.Getenv("STRATA_GITHUB_TOKEN") != "" {
-		return errors.New("GitHub is not supported by this version of strata yet; serve GitLab only")
-	}
 	if err := checkFormat(f.logFormat, "json", "text"); err != nil {
 		return fmt.Errorf("--log-format: %w", err)
 	}
@@ -106,26 +111,12 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token, err := secret("STRATA_GITLAB_TOKEN", f.gitlabTokenFile)
+	forges, forgeURLs, err := openForges(f, log)
 	if err != nil {
-		return fmt.Errorf("GitLab token: %w", err)
-	}
-	if token == "" {
-		return errors.New("no GitLab token: set STRATA_GITLAB_TOKEN or --gitlab-token-file (a token with the api scope)")
-	}
-	hookSecret, err := secret("STRATA_GITLAB_WEBHOOK_SECRET", f.gitlabSecretFile)
-	if err != nil {
-		return fmt.Errorf("GitLab webhook secret: %w", err)
-	}
-	if hookSecret == "" {
-		return errors.New("no webhook secret: set STRATA_GITLAB_WEBHOOK_SECRET or --gitlab-webhook-secret-file, and the same secret token on the GitLab webhook")
+		return err
 	}
 	if len(f.repoAllowlist) == 0 {
 		log.Warn("--repo-allowlist is empty: every webhook will be refused")
-	}
-	gl, err := gitlab.New(gitlab.Options{BaseURL: f.gitlabURL, Token: token, WebhookSecret: hookSecret, AllowFileRemotes: f.allowFileRemotes})
-	if err != nil {
-		return err
 	}
 	locksURL := orDefault(f.locks, defaultLocksURL(dir))
 	storeURL := orDefault(f.store, filepath.Join(dir, "store"))
@@ -163,7 +154,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}
 	defer q.Close()
 	srv, err := runner.New(runner.Config{
-		Forges: []forge.Forge{gl}, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
+		Forges: forges, Queue: q, Locks: locks, ScanLocks: scanLocks, Store: st, DataDir: dir,
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, ReplicaLease: f.replicaLease, StackTimeout: f.stackTimeout, Logger: log,
@@ -179,7 +170,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	log.Info("strata server listening", "addr", ln.Addr().String(), "gitlab", f.gitlabURL,
+	log.Info("strata server listening", "addr", ln.Addr().String(), "forges", forgeURLs,
 		"locks", locksURL, "store", st.String(), "queue", queueURL, "version", versionString())
 	runDone := make(chan error, 1)
 	go func() { runDone <- srv.Run(ctx) }()

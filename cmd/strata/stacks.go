@@ -86,7 +86,10 @@ func newChangedCmd() *cobra.Command {
 touch, as a merge request of HEAD into BASE would show them: stacks whose files
 changed, stacks calling a changed local module (at any depth), stacks whose
 watch globs match a changed path, and stacks whose strata.yaml entry changed.
-Stacks are listed in depends_on order. Deleted stacks are reported, never planned.`,
+Stacks are listed in depends_on order. Deleted stacks are reported, never planned;
+so are stacks that became modules (another stack calls them now), whose state
+still exists. After criss-cross merges (several merge bases) the change set is
+the union over all of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.checkFormat("text", "json"); err != nil {
@@ -134,7 +137,7 @@ func printStacks(w io.Writer, ss []stacks.Stack) error {
 }
 
 func printChangeSet(w io.Writer, cs *stacks.ChangeSet) error {
-	if len(cs.Stacks) == 0 && len(cs.Deleted) == 0 {
+	if len(cs.Stacks) == 0 && len(cs.Deleted) == 0 && len(cs.BecameModule) == 0 {
 		_, err := fmt.Fprintf(w, "no stack changed between %s and %s\n", cs.Base[:12], cs.Head[:12])
 		return err
 	}
@@ -148,6 +151,9 @@ func printChangeSet(w io.Writer, cs *stacks.ChangeSet) error {
 	}
 	for _, d := range cs.Deleted {
 		fmt.Fprintf(tw, "%s\tdeleted: not planned (any resources still in its state must be destroyed separately)\n", d)
+	}
+	for _, d := range cs.BecameModule {
+		fmt.Fprintf(tw, "%s\tbecame a module: not planned on its own (its state still exists: destroy or move what it manages)\n", d)
 	}
 	return tw.Flush()
 }

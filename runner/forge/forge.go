@@ -137,6 +137,9 @@ const (
 	ActionClosed     Action = "closed"
 	// ActionCommented: a new comment; Body holds it.
 	ActionCommented Action = "commented"
+	// ActionPushed: commits pushed to the default branch (Number is 0).
+	// The server only records the repository for drift scans.
+	ActionPushed Action = "pushed"
 )
 
 // MRState is the state of a merge request.
@@ -219,6 +222,13 @@ type MergeRequest struct {
 	// pending status can hold it false when the project requires
 	// pipelines or checks to pass.
 	Mergeable bool `json:"mergeable"`
+	// Blocked, when set, says in a sentence for the note why the forge
+	// will not merge it although it is neither a draft nor conflicting
+	// (GitHub's mergeable_state "blocked" or "behind", or a state GitHub
+	// is still computing). strata's mergeable requirement fails on it.
+	// GitLab leaves it empty: its merge status also counts strata's own
+	// pending status and approvals, which strata judges by itself.
+	Blocked string `json:"blocked,omitempty"`
 	// MergedSHA is the commit on the target branch that holds the merged
 	// change: the merge commit, the squash commit or, for fast-forward
 	// merges, the head. Empty unless State is StateMerged.
@@ -232,8 +242,11 @@ type Approvals struct {
 	// use Satisfied for strata's "approved" requirement.
 	Approved   bool     `json:"approved"`
 	ApprovedBy []string `json:"approved_by"`
-	Required   int      `json:"required"`
-	Left       int      `json:"left"`
+	// ChangesRequestedBy are the reviewers whose latest review asks for
+	// changes (GitHub), which withholds the approval.
+	ChangesRequestedBy []string `json:"changes_requested_by,omitempty"`
+	Required           int      `json:"required"`
+	Left               int      `json:"left"`
 }
 
 // Satisfied reports whether the forge's rules are met and at least one
@@ -256,6 +269,8 @@ type Note struct {
 	ID     int64  `json:"id"`
 	Author string `json:"author"`
 	Body   string `json:"body"`
+	// URL is the note's web page, when the forge reports one (GitHub).
+	URL string `json:"url,omitempty"`
 }
 
 // StatusState is the state of a commit status.
@@ -274,7 +289,10 @@ type Status struct {
 	Name        string // StatusPlan or StatusApply
 	State       StatusState
 	Description string // shortened by the forge adapter to what the forge accepts
-	TargetURL   string // optional link to the run
+	TargetURL   string // optional link to the run or its comment
+	// Summary is an optional Markdown report (the run's summary table)
+	// for forges that show one with the status (GitHub check runs).
+	Summary string
 }
 
 // IssueQuery selects the issue FindIssue looks for. At least one of Marker

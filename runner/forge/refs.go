@@ -43,10 +43,15 @@ func ParseMRRef(s string) (MRRef, bool) {
 }
 
 // Short is how a comment on r names another owner: "!12" for a merge
-// request of the same repository, the full reference otherwise.
+// request of the same repository on GitLab, "#12" for a pull request on
+// GitHub (whose links are written so), the full reference otherwise.
 func (r MRRef) Short(owner string) string {
 	if o, ok := ParseMRRef(owner); ok && o.RepoRef == r.RepoRef {
-		return fmt.Sprintf("!%d", o.Number)
+		sign := "!"
+		if o.Forge == "github" {
+			sign = "#"
+		}
+		return fmt.Sprintf("%s%d", sign, o.Number)
 	}
 	return owner
 }

@@ -24,6 +24,13 @@ func TestMRRef(t *testing.T) {
 	if got := ref.Short("gitlab/acme/other!7"); got != "gitlab/acme/other!7" {
 		t.Errorf("other repository: %q", got)
 	}
+	pr := MRRef{RepoRef: RepoRef{Forge: "github", Path: "acme/infra"}, Number: 2}
+	if got := pr.Short("github/acme/infra!1"); got != "#1" {
+		t.Errorf("GitHub, same repository: %q, want #1", got)
+	}
+	if got := pr.Short("gitlab/acme/infra!1"); got != "gitlab/acme/infra!1" {
+		t.Errorf("same path on another forge: %q", got)
+	}
 	// The JSON shape is that of queued sweep items and saved state.
 	data, _ := json.Marshal(ref)
 	if string(data) != `{"forge":"gitlab","repo":"acme/sub/infra","number":12}` {

@@ -18,10 +18,11 @@
 //     the next fetch if a crash left it) and mirrors moved aside as
 //     corrupt (<key>.git.corrupt-<time>, kept for inspection; delete them
 //     by hand).
-//   - What is fetched: branches, tags and GitLab merge request heads
-//     (which cover forks), forced, deleted refs pruned; a refspec the
-//     remote has nothing for is not an error. The remote URL is passed to
-//     each fetch and never saved in the mirror's config.
+//   - What is fetched: branches, tags, GitLab merge request heads and
+//     GitHub pull request heads (which cover forks), forced, deleted refs
+//     pruned; a refspec the remote has nothing for is not an error. The
+//     remote URL is passed to each fetch and never saved in the mirror's
+//     config.
 //     The mirror's HEAD is not maintained: resolve branches by name.
 //   - Corruption: before fetching, the mirror must open and every ref must
 //     point at an object it holds; otherwise it is moved aside, with a

@@ -19,14 +19,16 @@ import (
 	"github.com/strata-iac/strata/internal/flock"
 )
 
-// refSpecs are what a mirror fetches: branches, tags and GitLab's merge
-// request heads (which also hold the heads of forks). A refspec that
-// matches nothing on the remote (GitHub has no merge-requests refs) is not
-// an error.
+// refSpecs are what a mirror fetches: branches, tags, GitLab's merge
+// request heads and GitHub's pull request heads (both also hold the heads
+// of forks). A refspec that matches nothing on the remote (GitHub has no
+// merge-requests refs, GitLab no pull refs) is not an error. GitHub's
+// refs/pull/N/merge (a test merge it recomputes) is not fetched.
 var refSpecs = []config.RefSpec{
 	"+refs/heads/*:refs/heads/*",
 	"+refs/tags/*:refs/tags/*",
 	"+refs/merge-requests/*/head:refs/merge-requests/*/head",
+	"+refs/pull/*/head:refs/pull/*/head",
 }
 
 // ErrCommitNotFound is returned by FetchCommit when the commit is still

@@ -86,9 +86,26 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		state, status = records.StateFailed, forge.StatusFailed
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: status, Description: describe(sum)})
-	if err := r.endApply(ctx, st, run, &sum, applyAt); err != nil {
+	note, err := r.recordApply(ctx, ref, cfg, st, run, sum, applyAt, trigger)
+	r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
+	if err != nil {
 		return err
+	}
+	if ok && cfg.Automerge && trigger != records.TriggerMerge {
+		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
+			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
+		}
+	}
+	return nil
+}
+
+// recordApply keeps a finished apply in the merge request's state (its
+// claim done and the plans applied, when it succeeded; see once.go) and on
+// its note, and returns the note.
+func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks.Config, st *state, run string, sum planner.Summary, applyAt string, trigger records.Trigger) (forge.Note, error) {
+	ok := len(sum.Failed()) == 0
+	if err := r.endApply(ctx, st, run, &sum, applyAt); err != nil {
+		return forge.Note{}, err
 	}
 	next := "Apply failed: fix the cause, push, and strata plans again."
 	if ok {
@@ -102,15 +119,7 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 			next += "Merge this merge request to release its locks."
 		}
 	}
-	if err := r.postNote(ctx, ref, r.render(cfg, sum, next)); err != nil {
-		return err
-	}
-	if ok && cfg.Automerge && trigger != records.TriggerMerge {
-		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
-			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
-		}
-	}
-	return nil
+	return r.postNote(ctx, ref, r.render(cfg, sum, next))
 }
 
 // applyAt applies planned (read from plans) at commit sha.
@@ -155,9 +164,11 @@ func (r *Reviewer) refuse(ctx context.Context, ev forge.Event, cfg *stacks.Confi
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	r.cfg.Records.Finish(ctx, rec, records.StateRefused, nil, errors.New(strings.Join(unmet, "; ")))
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: a requirement does not hold"})
 	next := "**Apply refused** (" + string(trigger) + "): these requirements do not hold yet:\n\n- " + strings.Join(unmet, "\n- ")
-	return r.postNote(ctx, ref, r.render(cfg, saved, next))
+	note, err := r.postNote(ctx, ref, r.render(cfg, saved, next))
+	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed,
+		Description: "not applied: a requirement does not hold", TargetURL: note.URL})
+	return err
 }
 
 // merged applies the plans of a merge request just merged (apply_on:

@@ -39,7 +39,12 @@
 //     stack) are reported on the merge request, and the event is done.
 //   - `strata apply` as a comment is refused with apply_on: merge: the
 //     repository chose merge-then-apply.
-//   - Merge requests from forks are not planned unless AllowForks.
+//   - Merge requests from forks are not planned unless AllowForks. A
+//     comment's payload may not say whether its merge request comes from
+//     a fork (GitHub's does not), so commands go by the forge's answer.
+//   - Commit statuses link to strata's note and carry the run's summary
+//     table (forge.Status.Summary) for forges that show it, such as
+//     GitHub's check runs.
 //   - The lock sweep (Sweep) releases the locks of a merge request that is
 //     no longer open; it runs in the merge request's queue group, after
 //     any event still queued, so a merge waiting to be applied keeps its

@@ -16,48 +16,52 @@ import (
 const noteMarker = "<!-- strata:mr -->"
 
 // postNote writes bodies into strata's note (and its continuation notes),
-// editing them in place when they exist. Continuations left over from a
-// longer earlier comment are emptied rather than left stale.
-func (r *Reviewer) postNote(ctx context.Context, ref forge.MRRef, bodies []string) error {
+// editing them in place when they exist, and returns the first. Continuations
+// left over from a longer earlier comment are emptied rather than left stale.
+func (r *Reviewer) postNote(ctx context.Context, ref forge.MRRef, bodies []string) (forge.Note, error) {
 	f := r.cfg.Forge
+	var first forge.Note
 	for i, body := range bodies {
 		marker := noteMarker
 		if i > 0 {
 			marker = comment.PartMarker(noteMarker, i+1)
 		}
-		if err := r.putNote(ctx, ref, marker, body); err != nil {
-			return err
+		note, err := r.putNote(ctx, ref, marker, body)
+		if err != nil {
+			return first, err
+		}
+		if i == 0 {
+			first = note
 		}
 	}
 	for n := len(bodies) + 1; ; n++ {
 		marker := comment.PartMarker(noteMarker, n)
 		note, ok, err := f.FindNote(ctx, ref.Path, ref.Number, marker)
 		if err != nil || !ok {
-			return err
+			return first, err
 		}
 		if _, err := f.UpdateNote(ctx, ref.Path, ref.Number, note.ID, marker+"\n_This continuation is no longer used: strata's latest comment fits in fewer notes._"); err != nil {
-			return err
+			return first, err
 		}
 	}
 }
 
-func (r *Reviewer) putNote(ctx context.Context, ref forge.MRRef, marker, body string) error {
+func (r *Reviewer) putNote(ctx context.Context, ref forge.MRRef, marker, body string) (forge.Note, error) {
 	f := r.cfg.Forge
 	note, ok, err := f.FindNote(ctx, ref.Path, ref.Number, marker)
 	if err != nil {
-		return err
+		return forge.Note{}, err
 	}
 	if ok {
-		_, err = f.UpdateNote(ctx, ref.Path, ref.Number, note.ID, body)
-	} else {
-		_, err = f.CreateNote(ctx, ref.Path, ref.Number, body)
+		return f.UpdateNote(ctx, ref.Path, ref.Number, note.ID, body)
 	}
-	return err
+	return f.CreateNote(ctx, ref.Path, ref.Number, body)
 }
 
 // upsertNote replaces strata's note with a plain message.
 func (r *Reviewer) upsertNote(ctx context.Context, ref forge.MRRef, text string) error {
-	return r.postNote(ctx, ref, []string{noteMarker + "\n" + text})
+	_, err := r.postNote(ctx, ref, []string{noteMarker + "\n" + text})
+	return err
 }
 
 // reply posts a separate note answering a comment command.
@@ -68,6 +72,19 @@ func (r *Reviewer) reply(ctx context.Context, ev forge.Event, text string) error
 	_, err := r.cfg.Forge.CreateNote(ctx, ev.Repo, ev.Number, text)
 	return err
 }
+
+// report is a run's commit status with what forges show beside it: the
+// link to strata's note and the summary table.
+func report(name string, state forge.StatusState, sum planner.Summary, note forge.Note) forge.Status {
+	return forge.Status{
+		Name: name, State: state, Description: describe(sum), TargetURL: note.URL,
+		Summary: comment.Summary(sum, comment.Options{MaxSize: maxSummary}),
+	}
+}
+
+// maxSummary bounds Status.Summary: GitHub's limit on a check run's
+// output.
+const maxSummary = 65_535
 
 // setStatus sets a commit status; a failure is logged, not fatal: the note
 // carries the same news.

@@ -33,7 +33,7 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
-	sum, err := r.planMR(ctx, ev, st, only)
+	sum, note, err := r.planMR(ctx, ev, st, only)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
@@ -53,16 +53,17 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		state, status = records.StateFailed, forge.StatusFailed
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: status, Description: describe(sum)})
+	r.setStatus(ctx, ev.Repo, ev.HeadSHA, report(forge.StatusPlan, status, sum, note))
 	return nil
 }
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
-func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only []string) (planner.Summary, error) {
+// It returns the run and strata's note.
+func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only []string) (planner.Summary, forge.Note, error) {
 	ref := ev.MRRef()
 	sess, err := r.open(ctx, ev, ev.HeadSHA)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	defer sess.Close()
 	target := "refs/heads/" + ev.TargetBranch
@@ -72,11 +73,11 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	}
 	tgt, err := sess.Select(ctx, sel)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	toPlan, locked, held, err := r.lockStacks(ctx, ref, ev, tgt)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	sum, err := sess.PlanTarget(ctx, tgt, toPlan, target)
 	if err != nil {
@@ -85,7 +86,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 		if serr := r.saveState(ctx, st); serr != nil {
 			r.log.Error("cannot record locks", "mr", ref.String(), "err", serr)
 		}
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	sum.Stacks = mergeResults(tgt.Dirs, sum.Stacks, locked)
 	prefix := records.MRPlansPrefix(ref, ev.HeadSHA)
@@ -100,11 +101,11 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	}
 	cfg, err := configAt(sess.Repo(), ev.TargetBranch)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	bodies := r.render(cfg, sum, nextStep(cfg, sum))
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
 	if st.Head != ev.HeadSHA {
 		st.PolicyApproval = nil // an approval covers one commit only
@@ -114,9 +115,10 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	st.Applies = nil // new plans: no apply of them has begun
 	st.Locks = union(st.Locks, held)
 	if err := r.saveState(ctx, st); err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, forge.Note{}, err
 	}
-	return sum, r.postNote(ctx, ref, bodies)
+	note, err := r.postNote(ctx, ref, bodies)
+	return sum, note, err
 }
 
 // mergeResults lays planned and locked stacks out in the selection's order.

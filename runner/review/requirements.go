@@ -43,7 +43,11 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 		}
 		if !a.Satisfied() {
 			msg := "**approved**: nobody has approved this merge request yet. Ask a reviewer to approve it."
-			if a.Left > 0 {
+			switch {
+			case len(a.ChangesRequestedBy) > 0:
+				msg = fmt.Sprintf("**approved**: %s requested changes. Their approval, or the dismissal of their review, is needed.",
+					strings.Join(codeList(a.ChangesRequestedBy), ", "))
+			case a.Left > 0:
 				msg = fmt.Sprintf("**approved**: %d more approval%s needed. Ask a reviewer to approve it.", a.Left, plural(a.Left))
 			}
 			unmet = append(unmet, msg)
@@ -55,6 +59,8 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 			unmet = append(unmet, "**mergeable**: the merge request is a draft. Mark it as ready.")
 		case mr.Conflicts:
 			unmet = append(unmet, "**mergeable**: the source branch conflicts with the target branch. Rebase it, and strata plans the new commit.")
+		case mr.Blocked != "":
+			unmet = append(unmet, "**mergeable**: "+mr.Blocked)
 		}
 	}
 	if required[stacks.RequireFresh] && mr.HeadSHA != st.Head {

@@ -123,6 +123,9 @@ func (r *Reviewer) comment(ctx context.Context, ev forge.Event) error {
 		return err
 	}
 	ev.HeadSHA, ev.Draft, ev.TargetBranch = mr.HeadSHA, mr.Draft, mr.TargetBranch
+	// A comment's payload may not say whether the merge request comes
+	// from a fork (GitHub's does not): the forge's answer decides.
+	ev.Fork = ev.Fork || mr.Fork
 	switch cmd.Name {
 	case cmdPlan:
 		return r.plan(ctx, ev, cmd.Stacks, records.TriggerComment)
