@@ -7,8 +7,12 @@ TESTFLAGS ?= -race -count=1 -timeout 80m
 TOFU_VERSION ?= v1.12.6
 TOFU         ?= bin/tofu
 FUZZTIME     ?= 60s
+# helm renders the chart in examples/deploy's tests; built once from the Go
+# module proxy into the user's cache, where those tests look for it.
+HELM_VERSION ?= v3.22.0
+HELM         ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/strata/tools/helm-$(HELM_VERSION)/helm
 
-.PHONY: help build test demo bench fuzz lint tofu clean
+.PHONY: help build test demo bench fuzz lint tofu helm clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -52,6 +56,10 @@ tofu: ## build OpenTofu from source through the Go module proxy into bin/tofu (~
 		-ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
 		-o $(abspath $(TOFU)) ./cmd/tofu
 	$(TOFU) version
+
+helm: ## build helm from the Go module proxy into the cache, once (a few CPU-minutes)
+	@test -x $(HELM) || (cd / && GOBIN=$(dir $(HELM)) GOFLAGS=-mod=mod $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION))
+	@$(HELM) version --short
 
 clean: ## remove build output
 	rm -rf bin

@@ -36,6 +36,10 @@
 //     (their records say interrupted, their commit statuses fail with the
 //     reason) and sweeps the workspaces a crash left; the queue hands their
 //     events out again.
+//   - Replicas die under names that never come back, so every replica also
+//     closes the runs whose heartbeats stopped (records.Recorder.Abandon):
+//     the worker those of an item it takes again, before handling it, and a
+//     loop every ReplicaLease the rest.
 //   - On SIGTERM runs in flight may finish for ShutdownGrace, then are
 //     interrupted and recorded as such.
 package runner

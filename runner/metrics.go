@@ -16,7 +16,7 @@ type metrics struct {
 	bodiesWaiting prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer, queueDepth, bodiesReading func() float64) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters, bodiesReading func() float64) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_events_total",
@@ -48,7 +48,11 @@ func newMetrics(reg prometheus.Registerer, queueDepth, bodiesReading func() floa
 		Name: "strata_webhook_bodies_reading",
 		Help: "Webhook bodies being read (at most --webhook-max-bodies).",
 	}, bodiesReading)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.bodiesWaiting, depth, reading} {
+	dead := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_queue_dead_letters",
+		Help: "Events the queue gave up on (the dead letters, SQS's dead-letter queue): each was logged when it moved there.",
+	}, deadLetters)
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.bodiesWaiting, depth, dead, reading} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -74,6 +74,11 @@ type Config struct {
 	// Replica names this server process in run records (default: host
 	// name).
 	Replica string
+	// ReplicaLease is how long this replica's runs stay alive without a
+	// heartbeat (renewed every third of it): a run not renewed for two
+	// thirds of it is closed as interrupted by any replica. Default one
+	// minute; replicas sharing a store must agree on it.
+	ReplicaLease time.Duration
 	// StackTimeout bounds one stack's run (default one hour).
 	StackTimeout time.Duration
 	// Environ is terraform's base environment; nil means os.Environ().
@@ -132,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Minute
 	}
+	if cfg.ReplicaLease <= 0 {
+		cfg.ReplicaLease = time.Minute
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 2 * time.Minute
 	}
@@ -146,12 +154,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, forges: map[string]forge.Forge{}, reviewers: map[string]*review.Reviewer{},
 		bodies: make(chan struct{}, cfg.MaxBodies)}
-	m, err := newMetrics(cfg.Registry, s.queueDepth, func() float64 { return float64(len(s.bodies)) })
+	m, err := newMetrics(cfg.Registry, s.queueDepth, s.deadLetters, func() float64 { return float64(len(s.bodies)) })
 	if err != nil {
 		return nil, err
 	}
 	s.metrics = m
-	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Log: cfg.Logger, Ended: m.runEnded}
+	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded}
 	ws := &workspace.Mirrors{
 		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
 		Cloners: map[string]forge.Cloner{}, DataDir: cfg.DataDir, StackTimeout: cfg.StackTimeout, Environ: cfg.Environ,
@@ -251,6 +259,7 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { s.worker(ctx, work) })
 	}
 	wg.Go(func() { s.sweepLoop(ctx) })
+	wg.Go(func() { s.abandonLoop(ctx) })
 	wg.Go(func() { s.drift.Loop(ctx) })
 	<-ctx.Done()
 	s.log.Info("stopping: waiting for runs in flight", "grace", s.cfg.ShutdownGrace.String())
@@ -277,23 +286,58 @@ func (s *Server) Run(ctx context.Context) error {
 // completed), and the event delivered again finds out what an interrupted
 // one left rather than applying again.
 func (s *Server) recoverInterrupted(ctx context.Context) {
+	var others []*records.Record
 	for _, rec := range s.records.Interrupted(ctx) {
 		if rv, ok := s.reviewers[rec.Forge]; ok && rec.MR != 0 && rec.Operation == planner.OpApply {
 			rv.RecoverApply(ctx, rec)
 			continue
 		}
 		s.log.Warn("run interrupted by a restart", "run", rec.ID, "operation", string(rec.Operation), "repo", rec.Repo, "mr", rec.MR)
-		if f, ok := s.forges[rec.Forge]; ok && rec.Status != "" && rec.Commit != "" {
-			err := f.SetStatus(ctx, rec.Repo, rec.Commit, forge.Status{
-				Name: rec.Status, State: forge.StatusFailed,
-				Description: "interrupted: the strata server restarted; the run will be retried",
-			})
-			if err != nil {
-				s.log.Error("cannot set commit status", "repo", rec.Repo, "commit", rec.Commit, "status", rec.Status, "err", err)
-			}
-		}
 		s.records.Finish(ctx, rec, records.StateInterrupted, nil, nil)
+		others = append(others, rec)
 	}
+	s.failStatuses(ctx, others, "interrupted: the strata server restarted; the run will be retried")
+}
+
+// abandonLoop closes, every ReplicaLease, the runs whose replicas stopped
+// renewing them (another replica died), so that no run stays "running"
+// forever; the worker closes those of an item it takes again sooner.
+func (s *Server) abandonLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.ReplicaLease)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.failStatuses(ctx, s.records.Abandon(ctx, nil), "interrupted: the strata replica running it stopped")
+	}
+}
+
+// failStatuses fails the commit statuses that interrupted runs left
+// pending.
+func (s *Server) failStatuses(ctx context.Context, recs []*records.Record, why string) {
+	for _, rec := range recs {
+		f, ok := s.forges[rec.Forge]
+		if !ok || rec.Status == "" || rec.Commit == "" {
+			continue
+		}
+		err := f.SetStatus(ctx, rec.Repo, rec.Commit, forge.Status{Name: rec.Status, State: forge.StatusFailed, Description: why})
+		if err != nil {
+			s.log.Error("cannot set commit status", "repo", rec.Repo, "commit", rec.Commit, "status", rec.Status, "err", err)
+		}
+	}
+}
+
+func (s *Server) deadLetters() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := s.cfg.Queue.DeadLen(ctx)
+	if err != nil {
+		return -1
+	}
+	return float64(n)
 }
 
 func (s *Server) queueDepth() float64 {

@@ -10,6 +10,7 @@ import (
 	"github.com/strata-iac/strata/internal/fault"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/queue"
+	"github.com/strata-iac/strata/runner/records"
 )
 
 // Kinds of queued items, besides drift.Kind.
@@ -32,7 +33,13 @@ func (s *Server) worker(ctx, work context.Context) {
 			return
 		}
 		s.inflight.Add(1)
-		err = s.handle(work, lease.Item)
+		if lease.Attempt > 1 {
+			// The item comes back: a replica that died may have left its
+			// runs open. Close them before the new run sets their statuses.
+			recs := s.records.Abandon(work, func(rec *records.Record) bool { return rec.Item == lease.Item.ID })
+			s.failStatuses(work, recs, "interrupted: the strata replica running it stopped; the run is retried")
+		}
+		err = s.handle(records.WithItem(work, lease.Item.ID), lease.Item)
 		s.settle(lease, err, work)
 		s.inflight.Done()
 	}

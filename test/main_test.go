@@ -52,7 +52,7 @@ type result struct {
 // test when the process cannot run or takes more than three minutes (a
 // stack with a real provider loads its schema in plan, show -json and
 // show, which a loaded machine makes slow).
-func runStrata(t *testing.T, env []string, args ...string) result {
+func runStrata(t testing.TB, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()

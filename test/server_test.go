@@ -174,11 +174,10 @@ func TestServerApplyOnMerge(t *testing.T) {
 	merge := rem.merge("flow-logs")
 	gl.UpdateMergeRequest(repo, 7, func(mr *fakegitlab.MergeRequest) { mr.State, mr.MergeCommitSHA = "merged", merge })
 	srv.deliver(gl.MergeRequestHook(repo, 7, "merge", "bob"))
-	srv.eventually("the apply on merge", func() bool { return statusIs(gl, repo, sha, "strata/apply", "success") })
-	if !noteContains(gl, repo, 7, "applied") {
-		n, _ := mainNote(gl, repo, 7)
-		t.Fatalf("note does not report the apply:\n%s", n.Body)
-	}
+	// The status turns green before the note is edited: wait for both.
+	srv.eventually("the apply on merge, on the status and the note", func() bool {
+		return statusIs(gl, repo, sha, "strata/apply", "success") && noteContains(gl, repo, 7, "applied")
+	})
 	srv.eventually("locks released after the merge", func() bool {
 		return len(locksOf(t, "bolt://"+data+"/locks.db", "gitlab/acme/platform!7")) == 0
 	})

@@ -65,3 +65,43 @@ func TestLocksDynamoDBUnreachable(t *testing.T) {
 		t.Fatalf("list with no endpoint: exit %d, stderr %q; want 1 and connection refused", r.code, r.stderr)
 	}
 }
+
+// TestSetupAWSQueue: --queue creates the FIFO queue (".fifo" appended)
+// and its dead-letter queue, says how to use them, and finds them the
+// second time; the server then runs on them.
+func TestSetupAWSQueue(t *testing.T) {
+	motoserver.Shared(t)
+	args := []string{"setup", "aws", "--table", "q-locks", "--bucket", "q-artifacts", "--queue", "q-events"}
+	first := runStrata(t, nil, args...)
+	if first.code != 0 {
+		t.Fatalf("first setup: exit %d: %s", first.code, first.stderr)
+	}
+	for _, want := range []string{"created SQS FIFO queue q-events.fifo", "created SQS dead-letter queue q-events-dead-letters.fifo (a message goes there after 5 deliveries)",
+		"--locks dynamodb://q-locks --store s3://q-artifacts/strata --queue sqs://q-events.fifo"} {
+		if !strings.Contains(first.stdout, want) {
+			t.Errorf("first setup output lacks %q:\n%s", want, first.stdout)
+		}
+	}
+	second := runStrata(t, nil, append(args[:len(args)-1:len(args)-1], "q-events.fifo")...)
+	if second.code != 0 || strings.Contains(second.stdout, "created") || !strings.Contains(second.stdout, "found, left unchanged: SQS FIFO queue q-events.fifo") {
+		t.Errorf("second setup: exit %d\n%s%s", second.code, second.stdout, second.stderr)
+	}
+}
+
+// TestServerSharedQueueNeedsSharedLocksAndStore: with --queue sqs://, locks
+// or a store on this machine's disk are refused at start-up in one line.
+func TestServerSharedQueueNeedsSharedLocksAndStore(t *testing.T) {
+	env := []string{"STRATA_GITLAB_TOKEN=t", "STRATA_GITLAB_WEBHOOK_SECRET=s"}
+	for _, extra := range [][]string{
+		{},
+		{"--locks", "dynamodb://q-locks"},
+		{"--store", "s3://q-artifacts/strata"},
+	} {
+		args := append([]string{"server", "--data-dir", t.TempDir(), "--repo-allowlist", "gitlab/acme/**", "--queue", "sqs://q-events.fifo"}, extra...)
+		r := runStrata(t, env, args...)
+		if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 ||
+			!strings.Contains(r.stderr, "use --locks dynamodb://TABLE and --store s3://BUCKET/PREFIX") {
+			t.Errorf("strata %q: exit %d, stderr %q; want exit 1 with one line asking for dynamodb:// and s3://", args, r.code, r.stderr)
+		}
+	}
+}

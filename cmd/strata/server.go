@@ -22,6 +22,7 @@ import (
 	"github.com/strata-iac/strata/runner/forge/github"
 	"github.com/strata-iac/strata/runner/forge/gitlab"
 	"github.com/strata-iac/strata/runner/lock"
+	"github.com/strata-iac/strata/runner/lock/dynamodb"
 	"github.com/strata-iac/strata/runner/queue"
 	"github.com/strata-iac/strata/runner/store"
 )
@@ -38,6 +39,7 @@ type serverFlags struct {
 	workers                              int
 	sweepInterval, shutdownGrace         time.Duration
 	lockLease, stackTimeout              time.Duration
+	replicaLease                         time.Duration
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
 	sandbox                              string
@@ -82,7 +84,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.StringVar(&f.dataDir, "data-dir", "", dataDirUsage)
 	fl.StringVar(&f.locks, "locks", "", "where locks live: bolt://FILE or dynamodb://TABLE (default bolt://DATA_DIR/locks.db)")
 	fl.StringVar(&f.store, "store", "", "where plans and run records live: a directory or s3://BUCKET/PREFIX (default DATA_DIR/store)")
-	fl.StringVar(&f.queue, "queue", "", "the durable event queue: bolt://FILE (default bolt://DATA_DIR/queue.db)")
+	fl.StringVar(&f.queue, "queue", "", "the durable event queue: bolt://FILE (default bolt://DATA_DIR/queue.db), or sqs://QUEUE.fifo shared by replicas")
 	fl.StringVar(&f.gitlabURL, "gitlab-url", gitlab.DefaultBaseURL, "the GitLab instance")
 	fl.StringVar(&f.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab token (else STRATA_GITLAB_TOKEN)")
 	fl.StringVar(&f.gitlabSecretFile, "gitlab-webhook-secret-file", "", "file holding the webhook secret (else STRATA_GITLAB_WEBHOOK_SECRET)")
@@ -103,6 +105,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.DurationVar(&f.sweepInterval, "sweep-interval", 5*time.Minute, "how often locks of merged or closed merge requests are released")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 2*time.Minute, "how long runs in flight may finish after SIGTERM before they are interrupted")
 	fl.DurationVar(&f.lockLease, "lock-lease", 0, "lease on stack locks, renewed by every plan; 0 keeps locks until released")
+	fl.DurationVar(&f.replicaLease, "replica-lease", time.Minute, "how long this replica's hold on its work lasts unrenewed (SQS visibility, run heartbeats); renewed every third of it, so a replica that dies loses its work to the others after this long")
 	fl.DurationVar(&f.stackTimeout, "stack-timeout", time.Hour, "longest one stack may run")
 	fl.StringVar(&f.driftSchedule, "drift-schedule", "", "cron expression for drift scans of every allowed repository (strata.yaml's drift.schedule wins)")
 	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes (it holds a secret: prefer STRATA_NOTIFY_WEBHOOK)")
@@ -152,6 +155,11 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	locksURL := orDefault(f.locks, defaultLocksURL(dir))
+	storeURL := orDefault(f.store, filepath.Join(dir, "store"))
+	queueURL := orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db"))
+	if err := checkShared(queueURL, locksURL, storeURL); err != nil {
+		return err
+	}
 	locks, err := lock.Open(ctx, locksURL, lock.Options{Lease: f.lockLease})
 	if err != nil {
 		return err
@@ -164,13 +172,20 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer scanLocks.Close()
-	rawStore, err := store.Open(ctx, orDefault(f.store, filepath.Join(dir, "store")))
+	rawStore, err := store.Open(ctx, storeURL)
 	if err != nil {
 		return err
 	}
 	st := store.Redacted(rawStore, red, func(key string) bool { return strings.HasSuffix(key, planner.PlanFile) })
-	queueURL := orDefault(f.queue, "bolt://"+filepath.Join(dir, "queue.db"))
-	q, err := queue.Open(ctx, queueURL, queue.Options{Logger: log})
+	qopts := queue.Options{Logger: log, Lease: f.replicaLease}
+	if table, ok := strings.CutPrefix(locksURL, "dynamodb://"); ok && strings.HasPrefix(queueURL, "sqs://") {
+		// SQS forgets a delivery after five minutes: the lock table
+		// remembers it for the queue's deduplication window.
+		if qopts.Dedup, err = dynamodb.NewDedup(ctx, table); err != nil {
+			return err
+		}
+	}
+	q, err := queue.Open(ctx, queueURL, qopts)
 	if err != nil {
 		return err
 	}
@@ -180,7 +195,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		BodyTimeout: f.webhookBodyTimeout, MaxBodies: f.webhookBodies,
-		Replica: f.replica, StackTimeout: f.stackTimeout, Logger: log,
+		Replica: f.replica, ReplicaLease: f.replicaLease, StackTimeout: f.stackTimeout, Logger: log,
 		Sandbox: sandbox, PlanEnv: held.plan, ApplyEnv: held.apply, Secrets: held.secrets,
 		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red},
 	})
@@ -210,6 +225,19 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	err = <-runDone
 	log.Info("strata server stopped")
 	return err
+}
+
+// checkShared refuses a queue shared by replicas with locks or a store
+// that only this machine sees: replicas would plan and apply against
+// different locks and states.
+func checkShared(queueURL, locksURL, storeURL string) error {
+	if !strings.HasPrefix(queueURL, "sqs://") {
+		return nil
+	}
+	if !strings.HasPrefix(locksURL, "dynamodb://") || !strings.HasPrefix(storeURL, "s3://") {
+		return fmt.Errorf("--queue %s is shared by replicas, so locks and store must be too: use --locks dynamodb://TABLE and --store s3://BUCKET/PREFIX (got --locks %s --store %s)", queueURL, locksURL, storeURL)
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -41,6 +41,26 @@ data "aws_iam_policy_document" "runner" {
     resources = ["${aws_s3_bucket.artifacts.arn}/${var.artifact_prefix}/*"]
   }
 
+  # The replicas' queue: send, receive, renew and delete on the queue;
+  # send (a buried event), receive and make visible again (listing the
+  # dead letters) and count on its dead-letter queue. Delivery IDs for
+  # deduplication live in the lock table, covered above.
+  dynamic "statement" {
+    for_each = var.queue_name != "" ? [1] : []
+    content {
+      sid = "StrataQueue"
+      actions = [
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+      ]
+      resources = [aws_sqs_queue.events[0].arn, aws_sqs_queue.dead_letters[0].arn]
+    }
+  }
+
   # Terraform state of the stacks (S3 backend): read and write the state,
   # and the .tflock files of use_lockfile = true.
   dynamic "statement" {

@@ -8,6 +8,11 @@ output "store_url" {
   value       = "s3://${aws_s3_bucket.artifacts.id}/${var.artifact_prefix}"
 }
 
+output "queue_url" {
+  description = "Value for strata server's --queue flag; empty without queue_name."
+  value       = var.queue_name != "" ? "sqs://${aws_sqs_queue.events[0].name}" : ""
+}
+
 output "table_arn" {
   description = "ARN of the lock table."
   value       = aws_dynamodb_table.locks.arn

@@ -37,6 +37,18 @@ variable "state_key_prefix" {
   default     = ""
 }
 
+variable "queue_name" {
+  description = "SQS FIFO queue the server's replicas share (--queue sqs://QUEUE.fifo); \".fifo\" is added when missing. Empty: no queue, for a single server or CI jobs."
+  type        = string
+  default     = ""
+}
+
+variable "max_receive_count" {
+  description = "Deliveries of a queued event before it goes to the dead-letter queue."
+  type        = number
+  default     = 5
+}
+
 variable "policy_name" {
   description = "Name of the IAM policy for the runner."
   type        = string

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os/exec"
 	"sync"
@@ -23,33 +22,13 @@ func start(port int) (*Server, error) {
 		proc.stop()
 		return nil, err
 	}
-	proxy := &http.Server{Handler: oneAtATime(proc.url), ReadHeaderTimeout: readyTimeout}
+	proxy := &http.Server{Handler: newSerial(proc.url), ReadHeaderTimeout: readyTimeout}
 	go func() { _ = proxy.Serve(ln) }()
 	return &Server{
 		URL:  "http://" + ln.Addr().String(),
 		port: ln.Addr().(*net.TCPAddr).Port,
 		proc: proc, proxy: proxy,
 	}, nil
-}
-
-// oneAtATime proxies to target one request at a time. moto_server serves
-// requests on threads but does not make DynamoDB's conditional writes
-// atomic: two concurrent PutItem calls conditional on
-// attribute_not_exists can both succeed. DynamoDB applies each write to an
-// item atomically, so the proxy restores that guarantee; without it, tests
-// of the lock race would test moto's threading, not strata.
-func oneAtATime(target *url.URL) http.Handler {
-	var mu sync.Mutex
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(target)
-		// Keep the Host the SDK signed and moto reads buckets from.
-		r.Out.Host = r.In.Host
-	}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	})
 }
 
 func listen(port int) (net.Listener, error) {

@@ -18,23 +18,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// Options configures OpenBolt. The zero value gives the defaults.
-type Options struct {
-	// DedupWindow is how long an item's ID is remembered to drop repeats.
-	// Default 24h.
-	DedupWindow time.Duration
-	// MaxAttempts is how many deliveries an item gets before a Release
-	// moves it to the dead letters. Default 5.
-	MaxAttempts int
-	// PruneInterval is how often deduplication records older than the
-	// window are deleted. Default 10 minutes.
-	PruneInterval time.Duration
-	// Logger receives recovery and pruning notes. Default slog.Default().
-	Logger *slog.Logger
-	// Now is the clock, for tests. Default time.Now.
-	Now func() time.Time
-}
-
 // Bucket names.
 var (
 	bucketItems  = []byte("items")  // seq → record
@@ -80,21 +63,7 @@ var _ Queue = (*Bolt)(nil)
 // pending again, in their places, with that delivery counted; those that
 // had used their last attempt go to the dead letters.
 func OpenBolt(path string, opts Options) (*Bolt, error) {
-	if opts.DedupWindow <= 0 {
-		opts.DedupWindow = 24 * time.Hour
-	}
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
-	}
-	if opts.PruneInterval <= 0 {
-		opts.PruneInterval = 10 * time.Minute
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts = opts.WithDefaults()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
@@ -191,7 +160,7 @@ func (q *Bolt) recover() error {
 
 // Put implements Queue.
 func (q *Bolt) Put(ctx context.Context, item Item) (bool, error) {
-	if err := item.validate(); err != nil {
+	if err := item.Validate(); err != nil {
 		return false, err
 	}
 	now := q.opts.Now()
@@ -464,6 +433,22 @@ func (q *Bolt) Dead(ctx context.Context) ([]DeadItem, error) {
 		return nil, q.mapErr(err)
 	}
 	return out, nil
+}
+
+// DeadLen implements Queue.
+func (q *Bolt) DeadLen(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := q.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketDead).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, q.mapErr(err)
+	}
+	return n, nil
 }
 
 // Close implements Queue. It waits for Puts already handed to the writer.

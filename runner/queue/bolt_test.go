@@ -294,32 +294,6 @@ func TestConcurrentDuplicatesAcceptOne(t *testing.T) {
 	}
 }
 
-func TestGroupInFlightIsSkipped(t *testing.T) {
-	q := open(t, filepath.Join(t.TempDir(), "queue.db"), Options{})
-	put(t, q, "a1", "A")
-	put(t, q, "a2", "A")
-	put(t, q, "b1", "B")
-	put(t, q, "x", "")
-	put(t, q, "y", "")
-
-	a1 := take(t, q)
-	b1 := take(t, q)
-	x, y := take(t, q), take(t, q)
-	if got := a1.Item.ID + b1.Item.ID + x.Item.ID + y.Item.ID; got != "a1b1xy" {
-		t.Fatalf("took %s, want a1 b1 x y (a2 waits; ungrouped items run side by side)", got)
-	}
-	expectEmpty(t, q)
-	if n := length(t, q); n != 5 {
-		t.Fatalf("Len = %d, want 5 (1 pending + 4 in flight)", n)
-	}
-	ack(t, q, b1)
-	expectEmpty(t, q)
-	ack(t, q, a1)
-	if a2 := take(t, q); a2.Item.ID != "a2" {
-		t.Fatalf("took %s, want a2", a2.Item.ID)
-	}
-}
-
 // TestGroupsUnderConcurrentTakers runs many takers over interleaved groups
 // and checks, per group, that no two items are ever leased at once and
 // that items complete in put order, also when some are released and

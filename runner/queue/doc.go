@@ -1,15 +1,17 @@
 // Package queue is the server's durable work queue: webhook events go in
 // before the server answers 202, workers take them out. Queue is the
 // contract; Bolt implements it in a bbolt file under the data directory,
-// owned by one process. Open picks the implementation from a URL, with the
-// same scheme registry as lock.Open and store.Open, so another queue (an
-// SQS FIFO one, say) registers its scheme and callers do not change.
+// owned by one process, and package runner/queue/sqs on an SQS FIFO queue
+// shared by replicas. Open picks the implementation from a URL, with the
+// same scheme registry as lock.Open and store.Open. Package
+// runner/queue/queuetest is the conformance suite both pass.
 //
 // The package owns storage, ordering, deduplication, retries and dead
 // letters. It must not interpret payloads (they are opaque bytes, tagged
 // by Kind), decide what a retry means for a run, or log payloads.
 //
-// Semantics, shared by every implementation:
+// Semantics, shared by every implementation (SQS's differences are in
+// its package doc: whole-second retry delays, order within a group only):
 //
 //   - Put returns only once the item is durable (Bolt: committed and
 //     fsync'd). A duplicate ID within the deduplication window is dropped
@@ -20,16 +22,19 @@
 //     skipped: one group (a merge request) is worked on by one worker at a
 //     time, in order, while other groups proceed. This is SQS FIFO's
 //     MessageGroupId rule.
-//   - A Lease is settled once, by Ack (done) or Release (retry later, at
-//     its place in its group). Each delivery counts as an attempt; a
-//     Release after MaxAttempts deliveries moves the item to the dead
-//     letters, which Dead lists. There is no lease timeout: a worker that
-//     is still running still owns its item.
+//   - A Lease is settled once, by Ack (done), Release (retry later, at
+//     its place in its group) or Fail (dead letters now). Each delivery
+//     counts as an attempt; a Release after MaxAttempts deliveries moves
+//     the item to the dead letters, which Dead lists and DeadLen counts.
+//     A worker that is still running still owns its item: Bolt's leases
+//     never time out, and a queue whose leases do (SQS) renews them for
+//     as long as they are held.
 //   - Leases held when the process stops (crash or Close) are delivered
-//     again when the queue is next opened, in their places, the stopped
-//     delivery counted; an item whose last attempt was in flight goes to
-//     the dead letters, so an event that crashes the server cannot crash
-//     it forever.
+//     again, in their places, the stopped delivery counted (Bolt: when the
+//     queue is next opened; SQS: to any replica, at once after Close and
+//     after the lease timeout after a crash); an item whose last attempt
+//     was in flight goes to the dead letters, so an event that crashes the
+//     server cannot crash it forever.
 //
 // Decisions in Bolt:
 //
@@ -48,11 +53,4 @@
 //   - Deduplication records are kept by ID and by age; a janitor deletes
 //     those older than the window every PruneInterval, in bounded chunks.
 //     Put ignores expired records even before they are pruned.
-//   - An SQS implementation would map Group to MessageGroupId, ID to
-//     MessageDeduplicationId (SQS's window is a fixed 5 minutes, and it
-//     does not report duplicates, so accepted is always true there),
-//     Handle to the receipt handle, Release to ChangeMessageVisibility,
-//     MaxAttempts to the redrive policy and Dead to the dead-letter queue;
-//     it would extend the visibility of held leases itself, since the
-//     contract has no lease timeout.
 package queue

@@ -33,6 +33,8 @@ type Queue interface {
 	Len(ctx context.Context) (int, error)
 	// Dead lists the items given up on, oldest first.
 	Dead(ctx context.Context) ([]DeadItem, error)
+	// DeadLen counts the items given up on, cheaply enough for a metric.
+	DeadLen(ctx context.Context) (int, error)
 	// Close stops the queue. Takers blocked in Take return ErrClosed.
 	// Leases not acked or released by then are delivered again, as a new
 	// attempt, after the queue is next opened.
@@ -86,15 +88,27 @@ var (
 	ErrLeaseLost = errors.New("queue: lease no longer held")
 )
 
-// maxIDLen bounds Item.ID, which becomes part of a database key.
-const maxIDLen = 1024
+// Dedup remembers item IDs for longer than a queue can itself: SQS drops
+// a repeated deduplication ID for five minutes only, and silently. Every
+// replica that puts items must share it.
+type Dedup interface {
+	// Seen reports whether id is remembered and has not expired.
+	Seen(ctx context.Context, id string) (bool, error)
+	// Remember records id until the time given.
+	Remember(ctx context.Context, id string, until time.Time) error
+}
 
-func (it Item) validate() error {
+// MaxIDLen bounds Item.ID, which becomes part of a database key.
+const MaxIDLen = 1024
+
+// Validate checks what every implementation requires of an item: an ID,
+// no longer than MaxIDLen.
+func (it Item) Validate() error {
 	if it.ID == "" {
 		return errors.New("queue: item has no ID; the ID deduplicates deliveries and is required")
 	}
-	if len(it.ID) > maxIDLen {
-		return fmt.Errorf("queue: item ID is %d bytes long, more than %d", len(it.ID), maxIDLen)
+	if len(it.ID) > MaxIDLen {
+		return fmt.Errorf("queue: item ID is %d bytes long, more than %d", len(it.ID), MaxIDLen)
 	}
 	return nil
 }

@@ -17,6 +17,17 @@
 //     repository's record when it ends, so a replica that restarts after a
 //     crash finds the runs it left unfinished (Recorder.Interrupted) and
 //     closes them as interrupted instead of leaving them running forever.
+//   - A run in progress has a heartbeat: its replica renews the active
+//     record every third of Recorder.Lease, with conditional writes. Any
+//     replica closes a run whose heartbeat is two thirds of the lease old
+//     as interrupted (Abandon), after claiming it with a conditional write
+//     so that one replica does it; replicas come and go under new names
+//     (pods), so waiting for the same one to restart would leave it open.
+//     The queue's lease is the same length and renewed as often, so a dead
+//     replica's record is stale before its queue item reappears: the
+//     replica that takes the item again closes the dead run first
+//     (matching Record.Item, from WithItem), and its commit status turns
+//     failed before the new run sets it again, never after.
 //   - A record is written even when the run's context ended: a run cut
 //     short by shutdown still gets its end recorded.
 //   - Failing to write a record is logged, never fatal: the run's result

@@ -60,6 +60,10 @@ type Record struct {
 	Ref       string    `json:"ref,omitempty"`
 	Scheduled time.Time `json:"scheduled_at,omitzero"`
 	Artifacts string    `json:"artifacts,omitempty"`
+	// Item is the queue item whose handling started the run; Heartbeat
+	// when its replica last renewed the record of a run in progress.
+	Item      string    `json:"item,omitempty"`
+	Heartbeat time.Time `json:"heartbeat_at,omitzero"`
 }
 
 // StackOutcome is one stack instance's part of a run.
@@ -82,6 +86,8 @@ func (r *Record) RepoRef() forge.RepoRef { return forge.RepoRef{Forge: r.Forge, 
 
 // Run describes a run about to start.
 type Run struct {
+	// ID is the run's ID; "" gives it a new one (NewRunID).
+	ID        string
 	Operation planner.Operation
 	Repo      forge.RepoRef
 	// MR is the merge request's number; 0 for a drift scan.
@@ -93,7 +99,8 @@ type Run struct {
 	Status string
 }
 
-func newRunID() string {
+// NewRunID returns a new run ID: sortable by time, unique.
+func NewRunID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/strata-iac/strata/planner"
@@ -15,19 +16,34 @@ type Recorder struct {
 	Store store.Store
 	// Replica names this process in the records it writes.
 	Replica string
-	Log     *slog.Logger
+	// Lease is how long a run in progress stays alive without a heartbeat:
+	// its record is renewed every third of it, and one not renewed for
+	// two thirds of it belongs to a replica that stopped (Stale). Default
+	// one minute; every replica sharing a store must use the same.
+	Lease time.Duration
+	Log   *slog.Logger
 	// Ended, when set, is told of every run that ends (the metrics).
 	Ended func(*Record)
+
+	mu    sync.Mutex
+	beats map[string]*beat // run ID → the heartbeat of its active record
 }
 
-// Start records a run as started, under runs/active/.
+// Start records a run as started, under runs/active/, and renews that
+// record every third of the lease until Finish. ctx's queue item
+// (WithItem) is recorded with it.
 func (r *Recorder) Start(ctx context.Context, run Run) *Record {
-	rec := &Record{
-		ID: newRunID(), Operation: run.Operation, Forge: run.Repo.Forge, Repo: run.Repo.Path, MR: run.MR,
-		Commit: run.Commit, User: run.User, Trigger: run.Trigger, Replica: r.Replica, State: StateRunning,
-		StartedAt: time.Now().UTC(), Status: run.Status,
+	id := run.ID
+	if id == "" {
+		id = NewRunID()
 	}
-	r.put(ctx, ActiveRunKey(rec.ID), rec)
+	now := time.Now().UTC()
+	rec := &Record{
+		ID: id, Operation: run.Operation, Forge: run.Repo.Forge, Repo: run.Repo.Path, MR: run.MR,
+		Commit: run.Commit, User: run.User, Trigger: run.Trigger, Replica: r.Replica, State: StateRunning,
+		StartedAt: now, Heartbeat: now, Status: run.Status, Item: ItemOf(ctx),
+	}
+	r.startBeat(ctx, rec)
 	who := []any{"repo", run.Repo.String()}
 	if run.MR != 0 {
 		who = append(who, "mr", run.MR)
@@ -39,6 +55,7 @@ func (r *Recorder) Start(ctx context.Context, run Run) *Record {
 // Finish records the end of a run: its state, the stacks of sum (when
 // not nil) and runErr (when not nil).
 func (r *Recorder) Finish(ctx context.Context, rec *Record, state State, sum *planner.Summary, runErr error) {
+	r.stopBeat(rec.ID)
 	rec.State, rec.EndedAt = state, time.Now().UTC()
 	if runErr != nil {
 		rec.Error = runErr.Error()

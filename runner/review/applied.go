@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/planner"
+	"github.com/strata-iac/strata/planner/comment"
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
@@ -168,8 +169,13 @@ func (r *Reviewer) settleInterrupted(ctx context.Context, ev forge.Event, cfg *s
 		return err
 	}
 	r.cfg.Records.Finish(post, rec, records.StateInterrupted, &sum, nil)
-	next := fmt.Sprintf("The apply begun at %s (run %s) was interrupted: the strata server stopped before terraform finished. %s",
-		a.Started.Format("2006-01-02 15:04:05 UTC"), a.Run, interruptedNext(a.Trigger))
+	where := ""
+	if a.Replica != "" {
+		where = ", on " + comment.Code(a.Replica)
+	}
+	next := fmt.Sprintf("The apply begun at %s (run %s%s) was interrupted: the strata server running it stopped before terraform finished, "+
+		"so what it changed is unknown and strata will not apply these plans again. %s",
+		a.Started.Format("2006-01-02 15:04:05 UTC"), a.Run, where, interruptedNext(a.Trigger))
 	note, err := r.postNote(post, ref, r.render(cfg, sum, next))
 	r.setStatus(post, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed,
 		Description: "apply interrupted: plan again, then apply", TargetURL: note.URL})

@@ -35,6 +35,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		return nil
 	}
 	if st.Applying != nil {
+		if err := r.orphaned(ctx, ev, st); err != nil {
+			return err
+		}
 		return r.settleInterrupted(ctx, ev, cfg, st)
 	}
 	plans := store.Prefixed(r.cfg.Store, st.Plans)
@@ -81,18 +84,16 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		return r.refuse(ctx, ev, cfg, st, saved, unmet, trigger)
 	}
 
+	run := records.NewRunID()
+	if err := r.claimApply(ctx, st, &applying{Run: run, Commit: applyAt, Stacks: changingStacks(planned), Started: time.Now().UTC(), Trigger: trigger}); err != nil {
+		return err
+	}
 	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying"})
 	rec := r.cfg.Records.Start(ctx, records.Run{
-		Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
+		ID: run, Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	defer r.failOnPanic(ctx, rec, ev.Repo, st.Head, forge.StatusApply)
-	st.Applying = &applying{Run: rec.ID, Commit: applyAt, Stacks: changingStacks(planned), Started: time.Now().UTC(), Trigger: trigger}
-	if err := r.saveState(ctx, st); err != nil {
-		r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
-		r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
-		return err
-	}
 	allow := planner.Allow{FailedPolicies: approvedFor(st, st.Head), Partial: trigger == records.TriggerComment && len(only) > 0}
 	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, allow)
 	// What happened is recorded, durably and first, even when the run was

@@ -13,6 +13,21 @@
 //   - Nothing that matters lives in memory. A merge request's plans, locks
 //     and policy approval are recorded in the store (records.MRStateKey),
 //     so any replica can continue another's work.
+//   - The state is read with its version and written over that version
+//     only (store.PutIf; state.go). Two replicas handle one merge request
+//     at once only when one lost its queue lease; the one whose view is
+//     stale is refused and makes its change again to the state as it now
+//     stands: locks merge as a set, and when a newer plan set landed in
+//     the meantime, it and what belongs to it stay while the stale
+//     replica's changes to the old plans are dropped.
+//   - The apply in progress (state.Applying) is claimed with a conditional
+//     write before terraform starts (once.go): of the replicas that try,
+//     one wins, and the others' events go back to the queue. An event that
+//     finds a claim asks the run records whether its replica is alive: while
+//     it renews the run, the event waits (a transient error, retried); once
+//     it stopped, its run is closed as interrupted, and the event settles
+//     what the apply left (applied.go). Either way the plans are never
+//     applied twice.
 //   - What gates an apply (apply_on, automerge, requirements, policy paths
 //     and owners) is read from the target branch, never from the merge
 //     request under review. The change set and the plans come from its

@@ -30,8 +30,8 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []str
 		return err
 	}
 	if st.Applying != nil {
-		// An apply a crash cut short may hold the state lock these plans
-		// need: settle it first.
+		// An apply running elsewhere, or one a crash cut short, may hold
+		// the state lock these plans need: wait for it, or settle it.
 		if st, err = r.settleFirst(ctx, ev, st); err != nil {
 			return err
 		}
@@ -66,9 +66,12 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []str
 	return nil
 }
 
-// settleFirst settles an apply a crash cut short and reads the state
-// again.
+// settleFirst waits for an apply another replica runs (errApplyRunning,
+// retried), or settles one a crash cut short, and reads the state again.
 func (r *Reviewer) settleFirst(ctx context.Context, ev forge.Event, st *state) (*state, error) {
+	if err := r.orphaned(ctx, ev, st); err != nil {
+		return nil, err
+	}
 	cfg, err := r.targetConfig(ctx, ev)
 	if err != nil {
 		return nil, err

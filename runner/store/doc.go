@@ -37,6 +37,14 @@
 // Redacted wraps a Store so that what is written has the secrets strata
 // knows masked (package internal/redact), but under the keys its caller
 // keeps as they are (plan files, binary and checksummed).
+// Conditional writes: GetTagged returns an object with its entity tag and
+// PutIf writes only while the tag is unchanged (or, with no tag, only
+// while the key is absent), failing with ErrPreconditionFailed otherwise.
+// They are how replicas share a read-modify-write record (a merge
+// request's state, a run's heartbeat) without a lock: the writer whose
+// view is stale is refused and reads again. A Dir's tag is the recorded
+// SHA-256, compared and replaced under the exclusive lock; S3's is the
+// object's ETag, with If-Match / If-None-Match.
 //
 // This package must not know what the bytes mean: it never parses plans,
 // comments or records.

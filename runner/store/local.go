@@ -50,6 +50,29 @@ func (d *Dir) Root() string { return d.root }
 func (d *Dir) String() string { return d.root }
 
 func (d *Dir) Put(ctx context.Context, key string, data []byte) (string, error) {
+	return d.put(ctx, key, data, nil)
+}
+
+// PutIf implements store.Store. A Dir's entity tag is the recorded hex
+// SHA-256; the condition is checked and the object published under the
+// exclusive lock, so PutIf is atomic against every process using the
+// directory.
+func (d *Dir) PutIf(ctx context.Context, key string, data []byte, ifMatch string) (string, error) {
+	return d.put(ctx, key, data, func(dataPath, sumPath string) error {
+		cur, err := d.currentTag(dataPath, sumPath)
+		if err != nil {
+			return err
+		}
+		if cur != ifMatch {
+			return ErrPreconditionFailed
+		}
+		return nil
+	})
+}
+
+// put writes key; check, when set, runs under the exclusive lock before
+// anything is published and can refuse the write.
+func (d *Dir) put(ctx context.Context, key string, data []byte, check func(dataPath, sumPath string) error) (string, error) {
 	if err := d.check(ctx, key); err != nil {
 		return "", err
 	}
@@ -70,6 +93,11 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) (string, error) 
 	}
 	defer os.Remove(tmpSum)
 	err = d.locked(ctx, true, func() error {
+		if check != nil {
+			if err := check(dataPath, sumPath); err != nil {
+				return err
+			}
+		}
 		// The checksum goes first: should the process die between the
 		// renames, a new key is still absent and an old key fails its
 		// checksum, so nothing half-written is ever read as complete.
@@ -90,9 +118,32 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) (string, error) 
 	return hexSum, nil
 }
 
+// currentTag is the recorded sum of an object, "" when it is absent (no
+// data file: a Delete or a crash between a Put's renames leaves the sum
+// alone). The caller holds the lock.
+func (d *Dir) currentTag(dataPath, sumPath string) (string, error) {
+	if _, err := os.Lstat(dataPath); isNotExist(err) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	sum, err := os.ReadFile(sumPath)
+	if isNotExist(err) {
+		return "", nil
+	}
+	return string(bytes.TrimSpace(sum)), err
+}
+
 func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
+	data, _, err := d.GetTagged(ctx, key)
+	return data, err
+}
+
+// GetTagged implements store.Store: the tag is the recorded hex SHA-256,
+// which the content was just verified against.
+func (d *Dir) GetTagged(ctx context.Context, key string) ([]byte, string, error) {
 	if err := d.check(ctx, key); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dataPath, sumPath := d.paths(key)
 	var (
@@ -112,24 +163,25 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 		return err
 	})
 	if isNotExist(err) && f == nil {
-		return nil, fmt.Errorf("store %s: %s: %w", d.root, key, ErrNotFound)
+		return nil, "", fmt.Errorf("store %s: %s: %w", d.root, key, ErrNotFound)
 	}
 	if isNotExist(err) {
-		return nil, fmt.Errorf("store %s: %s: no sha256 recorded for it (written by something other than strata, or copied without %s/): %w",
+		return nil, "", fmt.Errorf("store %s: %s: no sha256 recorded for it (written by something other than strata, or copied without %s/): %w",
 			d.root, key, reserved, ErrChecksum)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store %s: get %s: %w", d.root, key, err)
+		return nil, "", fmt.Errorf("store %s: get %s: %w", d.root, key, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: get %s: %w", d.root, key, err)
+		return nil, "", fmt.Errorf("store %s: get %s: %w", d.root, key, err)
 	}
-	if err := Verify(key, string(bytes.TrimSpace(want)), data); err != nil {
-		return nil, err
+	tag := string(bytes.TrimSpace(want))
+	if err := Verify(key, tag, data); err != nil {
+		return nil, "", err
 	}
-	return data, nil
+	return data, tag, nil
 }
 
 func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {

@@ -27,6 +27,14 @@ func (p prefixed) Get(ctx context.Context, key string) ([]byte, error) {
 	return p.s.Get(ctx, p.key(key))
 }
 
+func (p prefixed) GetTagged(ctx context.Context, key string) ([]byte, string, error) {
+	return p.s.GetTagged(ctx, p.key(key))
+}
+
+func (p prefixed) PutIf(ctx context.Context, key string, data []byte, ifMatch string) (string, error) {
+	return p.s.PutIf(ctx, p.key(key), data, ifMatch)
+}
+
 func (p prefixed) List(ctx context.Context, prefix string) ([]string, error) {
 	keys, err := p.s.List(ctx, p.key(prefix))
 	for i, k := range keys {

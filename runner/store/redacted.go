@@ -27,3 +27,10 @@ func (d redacted) Put(ctx context.Context, key string, data []byte) (string, err
 	}
 	return d.Store.Put(ctx, key, data)
 }
+
+func (d redacted) PutIf(ctx context.Context, key string, data []byte, ifMatch string) (string, error) {
+	if d.keep == nil || !d.keep(key) {
+		data = d.r.Bytes(data)
+	}
+	return d.Store.PutIf(ctx, key, data, ifMatch)
+}

@@ -21,10 +21,14 @@ func TestRedactedMasksAllButKeptKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := s.PutIf(ctx, "mr/state.json", []byte(`{"error":"`+leak+`"}`), ""); err != nil {
+		t.Fatal(err)
+	}
 	for key, want := range map[string]string{
 		"runs/r1.json":         `{"error":"[redacted]"}`,
 		"live/app/plan.json":   `{"error":"[redacted]"}`,
 		"live/app/plan.tfplan": `{"error":"` + leak + `"}`,
+		"mr/state.json":        `{"error":"[redacted]"}`,
 	} {
 		got, err := d.Get(ctx, key)
 		if err != nil || string(got) != want {

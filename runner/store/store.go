@@ -12,12 +12,27 @@ import (
 // the data with the object; Get verifies it and fails with a *ChecksumError
 // when the bytes read are not the bytes written. A Put is atomic: a reader
 // sees the whole object or none of it.
+//
+// GetTagged and PutIf make read-modify-write safe between processes that
+// share a store (replicas): an object's entity tag changes whenever its
+// content does, and PutIf writes only while the tag is still the one the
+// writer read. Tags are derived from the content, so two writes of the same
+// bytes may give the same tag; a PutIf then succeeds on content equal to
+// what its writer read, which is all a read-modify-write needs.
 type Store interface {
 	// Put writes data under key and returns its hex SHA-256.
 	Put(ctx context.Context, key string, data []byte) (sha256 string, err error)
 	// Get reads key, verifying its checksum. A missing key gives an error
 	// matching ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// GetTagged reads key like Get and also returns its entity tag, for
+	// PutIf.
+	GetTagged(ctx context.Context, key string) (data []byte, etag string, err error)
+	// PutIf writes data under key only if the object's entity tag is still
+	// ifMatch or, when ifMatch is "", only if key is absent. When the
+	// condition does not hold nothing is written and the error matches
+	// ErrPreconditionFailed. It returns the new entity tag.
+	PutIf(ctx context.Context, key string, data []byte, ifMatch string) (etag string, err error)
 	// List returns the keys under prefix ("" for all), sorted.
 	List(ctx context.Context, prefix string) ([]string, error)
 	// Delete removes key; deleting a missing key is not an error.
@@ -28,6 +43,10 @@ type Store interface {
 
 // ErrNotFound means no object has that key.
 var ErrNotFound = errors.New("not found")
+
+// ErrPreconditionFailed means a PutIf found the object changed (or
+// created, or deleted) since its writer read it: read it again and retry.
+var ErrPreconditionFailed = errors.New("precondition failed: the object changed since it was read")
 
 // ErrChecksum means an object's bytes do not match the checksum recorded
 // when it was written.

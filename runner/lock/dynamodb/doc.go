@@ -14,6 +14,12 @@
 // Leases compare against the client's clock, so replicas need synchronised
 // clocks (NTP) and leases far longer than their skew.
 //
+// The table also remembers webhook deliveries for the SQS queue (Dedup,
+// the queue's long deduplication window): items with LockID
+// "strata-seen:ID", expires_at the end of the window, seen_at. They do
+// not start with "strata:", so List never shows them, and TTL deletes
+// them.
+//
 // Every change is one conditional write, never read-then-write:
 //   - Acquire puts the item if it is absent or expired. When that fails and
 //     the item (returned by the failed write itself) belongs to the same

@@ -267,15 +267,17 @@ func (d *Locker) conditionFailed(ctx context.Context, op, key string, err error)
 
 // fail wraps err with the table, the operation and the key, and turns a
 // missing table into advice.
-func (d *Locker) fail(op, key string, err error) error {
+func (d *Locker) fail(op, key string, err error) error { return tableError(d.table, op, key, err) }
+
+func tableError(table, op, key string, err error) error {
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		return fmt.Errorf("dynamodb table %s not found (create it with: strata setup aws --table %s --bucket BUCKET)", d.table, d.table)
+		return fmt.Errorf("dynamodb table %s not found (create it with: strata setup aws --table %s --bucket BUCKET)", table, table)
 	}
 	if key != "" {
 		op += " " + key
 	}
-	return fmt.Errorf("dynamodb table %s: %s: %w", d.table, op, err)
+	return fmt.Errorf("dynamodb table %s: %s: %w", table, op, err)
 }
 
 // held decodes item, returning nil when it is absent or expired.

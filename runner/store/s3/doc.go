@@ -10,6 +10,12 @@
 // even when its S3 checksum is consistent. A PutObject is atomic: readers
 // see the old object or the new one.
 //
+// Conditional writes (PutIf) send If-Match with the ETag GetTagged
+// returned, or If-None-Match: * to create; 412, 409 (a concurrent
+// conditional write won) and 404 (If-Match on a deleted key) all mean
+// store.ErrPreconditionFailed. With SSE-S3 the ETag is the MD5 of the
+// content.
+//
 // Addressing: the SDK does not read AWS_S3_USE_PATH_STYLE. When a custom
 // endpoint is configured (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or the
 // shared config file), the client uses path-style URLs

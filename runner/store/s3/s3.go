@@ -72,12 +72,34 @@ func New(ctx context.Context, target string) (*Store, error) {
 func (s *Store) String() string { return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/") }
 
 func (s *Store) Put(ctx context.Context, key string, data []byte) (string, error) {
+	sum, _, err := s.put(ctx, key, data, nil)
+	return sum, err
+}
+
+// PutIf implements store.Store with S3's conditional writes: If-Match on
+// the object's ETag, or If-None-Match: * for a key that must be absent.
+// S3 answers 412 when the condition fails, 409 when a concurrent
+// conditional write won the race, and 404 to an If-Match on a missing
+// key: each of them is store.ErrPreconditionFailed.
+func (s *Store) PutIf(ctx context.Context, key string, data []byte, ifMatch string) (string, error) {
+	_, etag, err := s.put(ctx, key, data, func(in *awss3.PutObjectInput) {
+		if ifMatch == "" {
+			in.IfNoneMatch = aws.String("*")
+		} else {
+			in.IfMatch = aws.String(ifMatch)
+		}
+	})
+	return etag, err
+}
+
+// put writes key; condition, when set, adds the preconditions.
+func (s *Store) put(ctx context.Context, key string, data []byte, condition func(*awss3.PutObjectInput)) (sha, etag string, err error) {
 	if err := store.CheckKey(key); err != nil {
-		return "", err
+		return "", "", err
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
-	_, err := s.client.PutObject(ctx, &awss3.PutObjectInput{
+	in := &awss3.PutObjectInput{
 		Bucket:               &s.bucket,
 		Key:                  aws.String(s.prefix + key),
 		Body:                 bytes.NewReader(data),
@@ -86,16 +108,29 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) (string, error
 		Metadata:             map[string]string{metaSHA256: hexSum},
 		ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
 		ChecksumSHA256:       aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-	})
-	if err != nil {
-		return "", s.fail("put", key, err)
 	}
-	return hexSum, nil
+	if condition != nil {
+		condition(in)
+	}
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		if condition != nil && (isStatus(err, 412) || isStatus(err, 409) || isStatus(err, 404)) {
+			return "", "", fmt.Errorf("%s: put %q: %w", s, key, store.ErrPreconditionFailed)
+		}
+		return "", "", s.fail("put", key, err)
+	}
+	return hexSum, aws.ToString(out.ETag), nil
 }
 
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	data, _, err := s.GetTagged(ctx, key)
+	return data, err
+}
+
+// GetTagged implements store.Store: the tag is the object's ETag.
+func (s *Store) GetTagged(ctx context.Context, key string) ([]byte, string, error) {
 	if err := store.CheckKey(key); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{
 		Bucket:       &s.bucket,
@@ -103,24 +138,24 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		ChecksumMode: types.ChecksumModeEnabled,
 	})
 	if err != nil {
-		return nil, s.fail("get", key, err)
+		return nil, "", s.fail("get", key, err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(out.Body)
 	if err != nil {
 		if strings.Contains(err.Error(), "checksum did not match") {
-			return nil, fmt.Errorf("%s: %s: S3 reports the object differs from the checksum it stored: %w (%v)", s, key, store.ErrChecksum, err)
+			return nil, "", fmt.Errorf("%s: %s: S3 reports the object differs from the checksum it stored: %w (%v)", s, key, store.ErrChecksum, err)
 		}
-		return nil, s.fail("get", key, err)
+		return nil, "", s.fail("get", key, err)
 	}
 	want, ok := out.Metadata[metaSHA256]
 	if !ok {
-		return nil, fmt.Errorf("%s: %s: no sha256 recorded in its metadata (not written by strata): %w", s, key, store.ErrChecksum)
+		return nil, "", fmt.Errorf("%s: %s: no sha256 recorded in its metadata (not written by strata): %w", s, key, store.ErrChecksum)
 	}
 	if err := store.Verify(key, want, data); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return data, nil
+	return data, aws.ToString(out.ETag), nil
 }
 
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {

@@ -27,6 +27,9 @@ func Run(t *testing.T, backend Backend) {
 	t.Run("Checksum", func(t *testing.T) { s, tamper := backend(t); testChecksum(t, s, tamper) })
 	t.Run("BadKeys", func(t *testing.T) { s, _ := backend(t); testBadKeys(t, s) })
 	t.Run("ConcurrentOverwrite", func(t *testing.T) { s, _ := backend(t); testConcurrentOverwrite(t, s) })
+	t.Run("Conditional", func(t *testing.T) { s, _ := backend(t); testConditional(t, s) })
+	t.Run("ConditionalRace", func(t *testing.T) { s, _ := backend(t); testConditionalRace(t, s) })
+	t.Run("Prefixed", func(t *testing.T) { s, _ := backend(t); testConditional(t, store.Prefixed(s, "mr/gitlab/acme/1")) })
 }
 
 func sum(data []byte) string {
