@@ -16,34 +16,37 @@ import (
 
 // apply applies the reviewed plans of a merge request, when every
 // requirement holds, and only from the plan files that were reviewed. cfg
-// is strata.yaml of the target branch.
-func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger records.Trigger) error {
+// is strata.yaml of the target branch. A refusal, or nothing to apply, is
+// settled.
+func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger records.Trigger) (planner.Summary, error) {
 	ref := ev.MRRef()
 	st, err := r.loadState(ctx, ref)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	if st.Plans == "" {
+		none := errors.New("there is nothing to apply: strata holds no plan for this merge request")
 		if trigger == records.TriggerComment {
-			return r.reply(ctx, ev, "there is nothing to apply: strata holds no plan for this merge request. Comment `strata plan` first.")
+			return planner.Summary{}, settle(none, r.reply(ctx, ev, none.Error()+". Comment `strata plan` first."))
 		}
-		return nil
+		return planner.Summary{}, settled{none}
 	}
 	if trigger == records.TriggerComment && cfg.ApplyOn == stacks.ApplyOnMerge {
-		return r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans.")
+		return planner.Summary{}, settle(errors.New("this repository applies on merge (apply_on: merge in strata.yaml)"),
+			r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans."))
 	}
 	mr, err := r.cfg.Forge.MergeRequest(ctx, ev.Repo, ev.Number)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	plans := store.Prefixed(r.cfg.Store, st.Plans)
 	saved, err := planner.ReadSummary(ctx, plans)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	planned, err := pick(saved, only)
 	if err != nil {
-		return r.reply(ctx, ev, err.Error())
+		return planner.Summary{}, settle(err, r.reply(ctx, ev, err.Error()))
 	}
 	applyAt := st.Head
 	if trigger == records.TriggerMerge {
@@ -53,12 +56,12 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		}
 	}
 	if unmet, err := r.unmet(ctx, ev, mr, st, cfg, planned, trigger); err != nil {
-		return err
+		return planner.Summary{}, err
 	} else if len(unmet) > 0 {
-		return r.refuse(ctx, ev, cfg, st, saved, unmet, trigger)
+		return planner.Summary{}, settle(&RefusedError{Unmet: unmet}, r.refuse(ctx, ev, cfg, st, saved, unmet, trigger))
 	}
 
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying"})
+	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying", TargetURL: r.jobURL()})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
@@ -70,8 +73,8 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 			state = records.StateInterrupted
 		}
 		r.cfg.Records.Finish(ctx, rec, state, nil, err)
-		r.setStatus(context.WithoutCancel(ctx), ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
-		return err
+		r.setStatus(context.WithoutCancel(ctx), ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error()), TargetURL: r.jobURL()})
+		return planner.Summary{}, err
 	}
 	ok := len(sum.Failed()) == 0
 	state, status := records.StateCompleted, forge.StatusSuccess
@@ -80,16 +83,24 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
 	note, err := r.recordApply(ctx, ref, cfg, st, sum, applyAt, trigger)
-	r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
+	r.setStatus(ctx, ev.Repo, st.Head, r.report(forge.StatusApply, status, sum, note))
 	if err != nil {
-		return err
+		return sum, err
 	}
 	if ok && cfg.Automerge && trigger != records.TriggerMerge {
 		if _, err := r.cfg.Forge.Merge(ctx, ev.Repo, ev.Number, forge.MergeOptions{SHA: st.Head}); err != nil {
-			return r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
+			return sum, r.reply(ctx, ev, fmt.Sprintf("the plans are applied but strata could not merge: %v. Merge it by hand.", err))
 		}
 	}
-	return nil
+	return sum, nil
+}
+
+// RefusedError is an apply refused because requirements do not hold; each
+// entry says which one and what to do (Markdown, as on the note).
+type RefusedError struct{ Unmet []string }
+
+func (e *RefusedError) Error() string {
+	return "the apply is refused: " + strings.ReplaceAll(strings.Join(e.Unmet, " "), "**", "")
 }
 
 // recordApply keeps a finished apply in the merge request's state (when
@@ -161,28 +172,40 @@ func (r *Reviewer) refuse(ctx context.Context, ev forge.Event, cfg *stacks.Confi
 	r.cfg.Records.Finish(ctx, rec, records.StateRefused, nil, errors.New(strings.Join(unmet, "; ")))
 	next := "**Apply refused** (" + string(trigger) + "): these requirements do not hold yet:\n\n- " + strings.Join(unmet, "\n- ")
 	note, err := r.postNote(ctx, ref, r.render(cfg, saved, next))
+	target := note.URL
+	if target == "" {
+		target = r.jobURL()
+	}
 	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed,
-		Description: "not applied: a requirement does not hold", TargetURL: note.URL})
+		Description: "not applied: a requirement does not hold", TargetURL: target})
 	return err
 }
 
 // merged applies the plans of a merge request just merged (apply_on:
-// merge), then releases its locks.
-func (r *Reviewer) merged(ctx context.Context, ev forge.Event) error {
+// merge), then releases its locks, also when the apply was refused.
+func (r *Reviewer) merged(ctx context.Context, ev forge.Event) (planner.Summary, error) {
 	cfg, err := r.targetConfig(ctx, ev)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	ref := ev.MRRef()
+	var sum planner.Summary
+	var outcome error
 	if cfg.ApplyOn == stacks.ApplyOnMerge {
-		if err := r.apply(ctx, ev, cfg, nil, records.TriggerMerge); err != nil {
-			return err
+		sum, outcome = r.apply(ctx, ev, cfg, nil, records.TriggerMerge)
+		if outcome != nil && !isSettled(outcome) {
+			return sum, outcome
 		}
 	} else if st, err := r.loadState(ctx, ref); err == nil && st.Plans != "" && st.AppliedAt == "" {
 		r.log.Warn("merged without applying", "mr", ref.String())
-		if err := r.reply(ctx, ev, "this merge request was merged before its plans were applied; they will not be applied now. Plan the target branch again to see what is left to do."); err != nil {
-			return err
+		outcome = settle(fmt.Errorf("this merge request was merged before its plans were applied (apply_on: %s); they will not be applied now", cfg.ApplyOn),
+			r.reply(ctx, ev, "this merge request was merged before its plans were applied; they will not be applied now. Plan the target branch again to see what is left to do."))
+		if !isSettled(outcome) {
+			return sum, outcome
 		}
 	}
-	return r.releaseAll(ctx, ref)
+	if err := r.releaseAll(ctx, ref); err != nil {
+		return sum, err
+	}
+	return sum, outcome
 }

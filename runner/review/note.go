@@ -74,12 +74,33 @@ func (r *Reviewer) reply(ctx context.Context, ev forge.Event, text string) error
 }
 
 // report is a run's commit status with what forges show beside it: the
-// link to strata's note and the summary table.
-func report(name string, state forge.StatusState, sum planner.Summary, note forge.Note) forge.Status {
+// link to strata's note (else to the CI job) and the summary table.
+func (r *Reviewer) report(name string, state forge.StatusState, sum planner.Summary, note forge.Note) forge.Status {
+	target := note.URL
+	if target == "" {
+		target = r.jobURL()
+	}
 	return forge.Status{
-		Name: name, State: state, Description: describe(sum), TargetURL: note.URL,
+		Name: name, State: state, Description: describe(sum), TargetURL: target,
 		Summary: comment.Summary(sum, comment.Options{MaxSize: maxSummary}),
 	}
+}
+
+// jobURL is the address of the CI job the Reviewer runs in, or "".
+func (r *Reviewer) jobURL() string {
+	if r.cfg.Job == nil {
+		return ""
+	}
+	return r.cfg.Job.URL
+}
+
+// jobLine ends the note with a link to the CI job, in CI mode.
+func (r *Reviewer) jobLine() string {
+	if r.cfg.Job == nil || r.cfg.Job.URL == "" {
+		return ""
+	}
+	url := strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "").Replace(r.cfg.Job.URL)
+	return fmt.Sprintf("\n\n<sub>Run by [%s](<%s>).</sub>", comment.Inert(r.cfg.Job.Name), url)
 }
 
 // maxSummary bounds Status.Summary: GitHub's limit on a check run's

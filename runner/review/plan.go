@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -15,20 +16,22 @@ import (
 )
 
 // plan plans the stacks a merge request touches (or those named), holding
-// a lock on each, and posts the result.
-func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trigger records.Trigger) error {
+// a lock on each, and posts the result. A failure it told the merge
+// request about is settled.
+func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trigger records.Trigger) (planner.Summary, error) {
 	ref := ev.MRRef()
 	if ev.Fork && !r.cfg.AllowForks {
 		r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "merge requests from forks are not planned"})
-		return r.upsertNote(ctx, ref, "strata does not plan merge requests from forks: planning runs the merge request's code "+
-			"with the server's credentials. Push the branch to this project instead, or ask the strata operators "+
-			"to start the server with `--allow-forks`.")
+		return planner.Summary{}, settle(errors.New("merge requests from forks are not planned"), r.upsertNote(ctx, ref,
+			"strata does not plan merge requests from forks: planning runs the merge request's code "+
+				"with the server's credentials. Push the branch to this project instead, or ask the strata operators "+
+				"to start the server with `--allow-forks`."))
 	}
 	st, err := r.loadState(ctx, ref)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
-	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning"})
+	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning", TargetURL: r.jobURL()})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
@@ -37,24 +40,24 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
-			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error())})
-			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), err.Error()))
+			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error()), TargetURL: r.jobURL()})
+			return planner.Summary{}, settle(err, r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s%s", short(ev.HeadSHA), err.Error(), r.jobLine())))
 		}
 		state := records.StateFailed
 		if ctx.Err() != nil {
 			state = records.StateInterrupted
 		}
 		r.cfg.Records.Finish(ctx, rec, state, nil, err)
-		r.setStatus(context.WithoutCancel(ctx), ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "not planned: " + oneLine(err.Error())})
-		return err
+		r.setStatus(context.WithoutCancel(ctx), ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "not planned: " + oneLine(err.Error()), TargetURL: r.jobURL()})
+		return planner.Summary{}, err
 	}
 	state, status := records.StateCompleted, forge.StatusSuccess
 	if len(sum.Failed()) > 0 {
 		state, status = records.StateFailed, forge.StatusFailed
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	r.setStatus(ctx, ev.Repo, ev.HeadSHA, report(forge.StatusPlan, status, sum, note))
-	return nil
+	r.setStatus(ctx, ev.Repo, ev.HeadSHA, r.report(forge.StatusPlan, status, sum, note))
+	return sum, nil
 }
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
@@ -66,7 +69,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 		return planner.Summary{}, forge.Note{}, err
 	}
 	defer sess.Close()
-	target := "refs/heads/" + ev.TargetBranch
+	target := targetRef(ev)
 	sel := planner.Selection{Base: target, Head: ev.HeadSHA}
 	if len(only) > 0 {
 		sel = planner.Selection{Head: ev.HeadSHA, Stacks: only}
@@ -99,7 +102,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 		r.releaseExcept(ctx, ref, st.Locks, held)
 		st.Locks = nil
 	}
-	cfg, err := configAt(sess.Repo(), ev.TargetBranch)
+	cfg, err := configAt(sess.Repo(), target)
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
@@ -176,7 +179,7 @@ func union(a, b []string) []string {
 // render turns a run into note bodies that fit the forge's limit.
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return comment.Render(sum, comment.Options{
-		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
+		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next + r.jobLine(),
 		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
 	})
 }
