@@ -25,7 +25,7 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		return planner.Summary{}, err
 	}
 	if st.Plans == "" {
-		none := errors.New("there is nothing to apply: strata holds no plan for this merge request")
+		none := fmt.Errorf("there is nothing to apply: %w", ErrNoPlans)
 		if trigger == records.TriggerComment {
 			return planner.Summary{}, settle(none, r.reply(ctx, ev, none.Error()+". Comment `strata plan` first."))
 		}
@@ -94,6 +94,10 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	}
 	return sum, nil
 }
+
+// ErrNoPlans is an apply of a merge request strata never planned (or
+// whose plans `strata unlock` discarded).
+var ErrNoPlans = errors.New("strata holds no plan for this merge request")
 
 // RefusedError is an apply refused because requirements do not hold; each
 // entry says which one and what to do (Markdown, as on the note).

@@ -115,22 +115,35 @@ func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Sta
 	}
 }
 
-// nextStep says on the note what happens next, per apply_on.
-func nextStep(cfg *stacks.Config, sum planner.Summary) string {
+// nextStep says on the note what happens next, per apply_on. In CI mode
+// (inCI) nothing reads comments: the pipeline's jobs do the work.
+func nextStep(cfg *stacks.Config, sum planner.Summary, inCI bool) string {
 	if failed := sum.Failed(); len(failed) > 0 {
+		if inCI {
+			return fmt.Sprintf("Fix %s and push: the pipeline plans every new commit.", strings.Join(codeList(failed), ", "))
+		}
 		return fmt.Sprintf("Fix %s and push: strata plans every new commit. Comment `strata plan` to plan again without a change.", strings.Join(codeList(failed), ", "))
 	}
 	if sum.HasLocked() {
+		if inCI {
+			return "Some stacks are locked by another merge request; once it is merged or closed, run this pipeline's plan job again to plan them."
+		}
 		return "Some stacks are locked by another merge request; once it is merged or closed, comment `strata plan` to plan them."
 	}
 	if !sum.HasChanges() {
 		return "Nothing to apply."
 	}
-	switch cfg.ApplyOn {
-	case stacks.ApplyOnApproval:
+	switch {
+	case cfg.ApplyOn == stacks.ApplyOnApproval && inCI:
+		return "Once this merge request is approved, run its pipeline's apply job (`strata ci apply`) to apply these plans."
+	case cfg.ApplyOn == stacks.ApplyOnApproval:
 		return "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
-	case stacks.ApplyOnComment:
+	case cfg.ApplyOn == stacks.ApplyOnComment && inCI:
+		return "Run this merge request's pipeline's apply job (`strata ci apply`) to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
+	case cfg.ApplyOn == stacks.ApplyOnComment:
 		return "Comment `strata apply` to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
+	case inCI:
+		return "Merge this merge request: the target branch's pipeline then applies these plans (`strata ci apply`)."
 	}
 	return "Merge this merge request to apply these plans."
 }

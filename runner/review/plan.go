@@ -106,7 +106,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
-	bodies := r.render(cfg, sum, nextStep(cfg, sum))
+	bodies := r.render(cfg, sum, nextStep(cfg, sum, r.cfg.Job != nil))
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
@@ -180,6 +180,15 @@ func union(a, b []string) []string {
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
 	return comment.Render(sum, comment.Options{
 		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next + r.jobLine(),
-		PolicyHint: fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
+		PolicyHint: r.policyHint(cfg),
 	})
+}
+
+// policyHint says how failing policies can still be applied: a policy
+// owner's comment, which in CI mode nothing reads.
+func (r *Reviewer) policyHint(cfg *stacks.Config) string {
+	if r.cfg.Job != nil {
+		return "These plans cannot be applied until the policies pass: `strata approve-policies` is a comment command, and only `strata server` reads comments."
+	}
+	return fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg))
 }
