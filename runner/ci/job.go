@@ -76,7 +76,7 @@ func Detect(env Getenv) (*Job, error) {
 	case v.get("GITHUB_ACTIONS") == "true":
 		return githubJob(v)
 	}
-	return nil, errors.New("strata ci runs inside a GitLab CI job (GITLAB_CI=true) or a GitHub Actions job (GITHUB_ACTIONS=true), and neither is set; elsewhere, use strata plan and strata apply")
+	return nil, errors.New("not in a CI job: strata ci runs in GitLab CI (GITLAB_CI=true) or GitHub Actions (GITHUB_ACTIONS=true), and neither is set; elsewhere, use strata plan and strata apply")
 }
 
 // vars reads CI variables.

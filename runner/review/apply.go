@@ -118,6 +118,10 @@ func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks
 		}
 	}
 	next := "Apply failed: fix the cause, push, and strata plans again."
+	if trigger == records.TriggerMerge {
+		next = "This merge request is merged, but the stacks above were not applied. The locks are released: " +
+			"open a merge request that plans them again to apply what is left."
+	}
 	if ok {
 		next = "Applied. "
 		switch {
