@@ -16,7 +16,7 @@ import (
 // fake GitLab, each in a fresh clone with a clean environment holding the
 // variables GitLab would set.
 type gitlabPipeline struct {
-	t       *testing.T
+	t       testing.TB
 	gl      *fakegitlab.Server
 	rem     *remote
 	ci      gitlabCI
@@ -27,7 +27,7 @@ type gitlabPipeline struct {
 
 const ciProject = "acme/infra"
 
-func newGitLabPipeline(t *testing.T, strataYAML string, project map[string]string) *gitlabPipeline {
+func newGitLabPipeline(t testing.TB, strataYAML string, project map[string]string) *gitlabPipeline {
 	t.Helper()
 	gl := fakegitlab.New()
 	t.Cleanup(gl.Close)
@@ -64,6 +64,12 @@ func depth(env map[string]string) int {
 func (p *gitlabPipeline) mrJob(command string, iid int64) (result, string, map[string]string) {
 	p.t.Helper()
 	mr, _ := p.gl.MergeRequest(ciProject, iid)
+	return p.job(command, mr.SHA, p.mrVars(iid))
+}
+
+// mrVars are GitLab's variables in a job of merge request iid's pipeline.
+func (p *gitlabPipeline) mrVars(iid int64) map[string]string {
+	mr, _ := p.gl.MergeRequest(ciProject, iid)
 	base := p.rem.work.Git("merge-base", "main", mr.SHA)
 	predef := p.predefined(mr.SHA, "")
 	for k, v := range map[string]string{
@@ -75,7 +81,7 @@ func (p *gitlabPipeline) mrJob(command string, iid int64) (result, string, map[s
 	} {
 		predef[k] = v
 	}
-	return p.job(command, mr.SHA, predef)
+	return predef
 }
 
 // branchJob runs the job that runs command in main's pipeline at sha.
@@ -107,7 +113,8 @@ func (p *gitlabPipeline) job(command, sha string, predef map[string]string) (res
 // second merge request on the stack is told it is locked; after the
 // merge, main's job applies the stored plan, state lands in S3 and the
 // locks go; a plan made stale by main is refused with its state
-// untouched; and main's job for a commit that merged nothing fails.
+// untouched; main's job for a commit that merged nothing fails; and a
+// shallow clone fails saying how to fetch the history.
 func TestCIGitLabPipeline(t *testing.T) {
 	motoserver.Shared(t)
 	needTerraform(t)
@@ -227,6 +234,19 @@ func TestCIGitLabPipeline(t *testing.T) {
 	}
 	if keys := locksOf(t, "dynamodb://"+table, "gitlab/acme/infra!3"); len(keys) != 0 {
 		t.Errorf("!3 still holds %v after its merge", keys)
+	}
+
+	// A project that overrides GIT_DEPTH gets a shallow clone: the job
+	// fails, saying how to fetch the history, on the merge request too.
+	p.project["GIT_DEPTH"] = "1"
+	sha4 := p.rem.branch("shallow", map[string]string{"live/staging/app/x.tf": `resource "terraform_data" "x" {}`})
+	p.gl.AddMergeRequest(ciProject, fakegitlab.MergeRequest{IID: 4, SourceBranch: "shallow", SHA: sha4})
+	if r, _, _ := p.mrJob("strata ci plan", 4); r.code != 1 || !strings.Contains(r.stderr, "shallow clone") || !strings.Contains(r.stderr, "GIT_DEPTH: 0") {
+		t.Errorf("plan in a shallow clone: exit %d, want 1 saying to fetch the history\n%s", r.code, r.stderr)
+	}
+	if !noteContains(p.gl, ciProject, 4, "GIT_DEPTH: 0") || !statusIs(p.gl, ciProject, sha4, "strata/plan", "failed") {
+		n, _ := mainNote(p.gl, ciProject, 4)
+		t.Errorf("!4 is not told to fetch the history:\n%s", n.Body)
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 // environment holding only the CI system's variables (and those a job
 // needs from the machine: PATH for git and terraform, AWS_* for moto).
 type ciRunner struct {
-	t      *testing.T
+	t      testing.TB
 	remote string // file:// URL of the bare repository
 }
 
@@ -121,7 +121,7 @@ type gitlabJob struct {
 // gitlabKeywords are the top-level keys of a .gitlab-ci.yml that are no job.
 var gitlabKeywords = map[string]bool{"variables": true, "workflow": true, "stages": true, "default": true, "include": true}
 
-func loadGitLabCI(t *testing.T) gitlabCI {
+func loadGitLabCI(t testing.TB) gitlabCI {
 	t.Helper()
 	var doc map[string]yaml.Node
 	readYAML(t, "../examples/ci/.gitlab-ci.yml", &doc)
@@ -144,7 +144,7 @@ func loadGitLabCI(t *testing.T) gitlabCI {
 }
 
 // jobFor returns the one job whose script runs command.
-func (c gitlabCI) jobFor(t *testing.T, command string) gitlabJob {
+func (c gitlabCI) jobFor(t testing.TB, command string) gitlabJob {
 	t.Helper()
 	var found []gitlabJob
 	for _, j := range c.Jobs {
@@ -161,7 +161,7 @@ func (c gitlabCI) jobFor(t *testing.T, command string) gitlabJob {
 // runs reports whether the job's rules run it with env, evaluating the
 // comparisons the example uses ($A == "x", $A == $B); a rule of another
 // form fails the test, to be taught here.
-func (j gitlabJob) runs(t *testing.T, env map[string]string) bool {
+func (j gitlabJob) runs(t testing.TB, env map[string]string) bool {
 	t.Helper()
 	cmp := regexp.MustCompile(`^\$(\w+) == (?:"([^"]*)"|\$(\w+))$`)
 	for _, r := range j.Rules {
@@ -248,7 +248,7 @@ func runsOn(t *testing.T, cond, event string) bool {
 	return m[1] == event
 }
 
-func readYAML(t *testing.T, path string, v any) {
+func readYAML(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

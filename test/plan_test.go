@@ -14,7 +14,7 @@ import (
 
 // needTerraform skips a test without terraform on PATH, and fails it under
 // CI=true, where every tool the tests need must be present.
-func needTerraform(t *testing.T) {
+func needTerraform(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("terraform"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -185,7 +185,7 @@ func TestPlanBadInput(t *testing.T) {
 	}
 }
 
-func readFile(t *testing.T, p string) string {
+func readFile(t testing.TB, p string) string {
 	t.Helper()
 	data, err := os.ReadFile(p)
 	if err != nil {

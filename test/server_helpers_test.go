@@ -217,12 +217,12 @@ func statusIs(gl *fakegitlab.Server, project, sha, name, state string) bool {
 // remote is a bare repository the server clones over file://, and a
 // working clone to make commits and branches in.
 type remote struct {
-	t    *testing.T
+	t    testing.TB
 	work *gittest.Repo
 	bare string
 }
 
-func newRemote(t *testing.T, files map[string]string) *remote {
+func newRemote(t testing.TB, files map[string]string) *remote {
 	t.Helper()
 	work := gittest.New(t)
 	work.CopyDir("../examples/monorepo", ".")
