@@ -76,7 +76,7 @@ func (r *Repo) Close() error {
 }
 
 // unshallowHint is what to do when a shallow clone lacks history.
-const unshallowHint = "fetch the full history (git fetch --unshallow, or GIT_DEPTH: 0 in GitLab CI)"
+const unshallowHint = "fetch the full history (git fetch --unshallow; in CI, GIT_DEPTH: 0 in GitLab, fetch-depth: 0 for actions/checkout)"
 
 // isShallow reports whether the repository is a shallow clone.
 func (r *Repo) isShallow() bool {

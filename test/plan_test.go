@@ -15,7 +15,7 @@ import (
 // needTerraform skips a test without the test binary (testBinary) on
 // PATH, and fails it under CI=true, where every tool the tests need must
 // be present.
-func needTerraform(t *testing.T) {
+func needTerraform(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath(testBinary()); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -55,7 +55,7 @@ func newRootCmd() *cobra.Command {
 		newPlanCmd(), newApplyCmd(),
 		newLocksCmd(), newSetupCmd(),
 		newPolicyCmd(), newDriftCmd(),
-		newServerCmd(), newVersionCmd(),
+		newCICmd(), newServerCmd(), newVersionCmd(),
 	)
 	return root
 }

@@ -87,6 +87,12 @@ func (s *Server) authenticate(r *request) (string, *response) {
 		}
 		r.login = s.Bot
 		return "token", nil
+	case s.actions[cred] != "":
+		r.login, r.actions = ActionsBot, true
+		if appRoute || len(r.seg) >= 3 && r.seg[0] == "repos" && !strings.EqualFold(r.seg[1]+"/"+r.seg[2], s.actions[cred]) {
+			return "actions", deny(http.StatusNotFound, "Not Found")
+		}
+		return "actions", nil
 	case s.app == nil:
 		return "", deny(http.StatusUnauthorized, "Bad credentials")
 	case strings.Count(cred, ".") == 2:

@@ -37,6 +37,7 @@ var routes = []struct {
 	{"POST", "repos/:owner/:repo/check-runs", (*Server).createCheckRun},
 	{"PATCH", "repos/:owner/:repo/check-runs/:id", (*Server).updateCheckRun},
 	{"GET", "repos/:owner/:repo/commits/:ref/check-runs", (*Server).listCheckRuns},
+	{"GET", "repos/:owner/:repo/commits/:ref/pulls", (*Server).commitPulls},
 	{"GET", "repos/:owner/:repo/issues", (*Server).listIssues},
 	{"POST", "repos/:owner/:repo/issues", (*Server).createIssue},
 	{"PATCH", "repos/:owner/:repo/issues/:number", (*Server).editIssue},
@@ -81,7 +82,7 @@ func (s *Server) pull(r *request) (*repo, *PullRequest) {
 }
 
 func (s *Server) currentUser(r *request) response {
-	if r.installation != 0 {
+	if r.installation != 0 || r.actions {
 		return message(http.StatusForbidden, "Resource not accessible by integration")
 	}
 	return reply(http.StatusOK, s.userJSON(r.login))
@@ -148,7 +149,7 @@ func (s *Server) merge(r *request) response {
 		}
 		sha = got
 	}
-	pr.State, pr.Merged, pr.MergeCommitSHA = "closed", true, sha
+	pr.State, pr.Merged, pr.MergeCommitSHA, pr.MergedAt = "closed", true, sha, s.now()
 	return reply(http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 }
 
@@ -355,4 +356,31 @@ func (s *Server) listCheckRuns(r *request) response {
 		}
 	}
 	return reply(http.StatusOK, map[string]any{"total_count": len(out), "check_runs": out})
+}
+
+// commitPulls follows GitHub's "pull requests associated with a commit":
+// those whose head or merge commit it is, in the list's shape (no merged,
+// mergeable or mergeable_state; merged_at says whether it was merged).
+func (s *Server) commitPulls(r *request) response {
+	rp := s.repo(r)
+	if rp == nil {
+		return notFound()
+	}
+	sha := r.seg[4]
+	var prs []*PullRequest
+	for _, pr := range rp.pulls {
+		if pr.HeadSHA == sha || pr.MergeCommitSHA == sha {
+			prs = append(prs, pr)
+		}
+	}
+	slices.SortFunc(prs, func(a, b *PullRequest) int { return cmp.Compare(a.Number, b.Number) })
+	out := []map[string]any{}
+	for _, pr := range prs {
+		m := s.pullJSON(rp, pr)
+		for _, k := range []string{"merged", "mergeable", "mergeable_state", "comments", "commits"} {
+			delete(m, k)
+		}
+		out = append(out, m)
+	}
+	return paginate(r, out)
 }

@@ -47,14 +47,17 @@ func (s *Server) pullJSON(r *repo, pr *PullRequest) map[string]any {
 	default:
 		mergeable = true
 	}
-	var mergeSHA any
+	var mergeSHA, mergedAt any
 	if pr.MergeCommitSHA != "" {
 		mergeSHA = pr.MergeCommitSHA
+	}
+	if pr.Merged {
+		mergedAt = githubTime(cmp.Or(pr.MergedAt, s.clock))
 	}
 	return map[string]any{
 		"id": pr.ID, "node_id": fmt.Sprintf("PR_%d", pr.ID), "number": pr.Number, "title": pr.Title, "body": "",
 		"state": pr.State, "locked": false, "draft": pr.Draft, "merged": pr.Merged,
-		"mergeable": mergeable, "mergeable_state": state, "merge_commit_sha": mergeSHA,
+		"mergeable": mergeable, "mergeable_state": state, "merge_commit_sha": mergeSHA, "merged_at": mergedAt,
 		"user":     s.userJSON(pr.Author),
 		"html_url": fmt.Sprintf("%s/%s/pull/%d", s.URL, r.FullName, pr.Number),
 		"url":      fmt.Sprintf("%s/repos/%s/pulls/%d", s.URL, r.FullName, pr.Number),

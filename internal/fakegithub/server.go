@@ -38,6 +38,7 @@ type Server struct {
 	users    map[string]*user
 	repos    map[string]*repo
 	teams    map[string]map[string]string // "org/slug" → login → state
+	actions  map[string]string            // GitHub Actions token → repository
 	app      *app
 	calls    []Call
 	failures []*Failure
@@ -56,7 +57,8 @@ type Call struct {
 	Query url.Values
 	Body  []byte
 	// Auth is who made the call: "token" (the personal token), "jwt" (the
-	// App), "installation:ID", or "" when unauthenticated.
+	// App), "installation:ID", "actions" (a GITHUB_TOKEN, see
+	// ActionsToken), or "" when unauthenticated.
 	Auth   string
 	Status int // the status answered
 	Time   time.Time
@@ -82,12 +84,13 @@ type Failure struct {
 // (t.Cleanup(s.Close)).
 func New() *Server {
 	s := &Server{
-		Token: DefaultToken,
-		Bot:   DefaultBot,
-		users: map[string]*user{},
-		repos: map[string]*repo{},
-		teams: map[string]map[string]string{},
-		clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Token:   DefaultToken,
+		Bot:     DefaultBot,
+		users:   map[string]*user{},
+		repos:   map[string]*repo{},
+		teams:   map[string]map[string]string{},
+		actions: map[string]string{},
+		clock:   time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 	s.user(s.Bot)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -168,6 +171,8 @@ type request struct {
 	// installation whose token it carries (0 for the personal token).
 	login        string
 	installation int64
+	// actions is set for a GitHub Actions token (see ActionsToken).
+	actions bool
 }
 
 // response is what a handler answers.

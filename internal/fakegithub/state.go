@@ -47,6 +47,9 @@ type PullRequest struct {
 	// mergeable_state "unknown", as while GitHub computes them.
 	UnknownFor     int
 	MergeCommitSHA string
+	// MergedAt is when it was merged; a merged pull request without one
+	// reports the fake's clock.
+	MergedAt time.Time
 }
 
 // Review is a pull request review.

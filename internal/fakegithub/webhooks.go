@@ -59,6 +59,8 @@ type PullRequestHook struct {
 	HeadSHA string
 	HeadRef string
 	BaseRef string
+	// BaseSHA is the base branch's head when the event was sent.
+	BaseSHA string
 	Title   string
 	State   string // open or closed
 	Draft   bool   // always put in
@@ -89,6 +91,7 @@ func (h PullRequestHook) Payload() []byte {
 	setPull(m["pull_request"].(map[string]any), h.Repo, pullFields{h.Number, h.Title, h.State, h.HeadSHA,
 		h.HeadRef, h.BaseRef, h.Author, h.HeadRepo, h.Draft})
 	pr := m["pull_request"].(map[string]any)
+	setIf(pr["base"].(map[string]any), "sha", h.BaseSHA)
 	pr["merged"] = h.Merged
 	pr["merge_commit_sha"] = nil
 	setIf(pr, "merge_commit_sha", h.MergeCommitSHA)

@@ -1,10 +1,10 @@
 // Package fakegitlab is an in-memory GitLab for end-to-end tests: an
 // httptest server speaking the REST API v4 JSON shapes of exactly the
 // endpoints strata's GitLab adapter calls (current user, user lookup,
-// merge requests, approvals, merge, notes, commit statuses, issues, group
-// membership), with GitLab's own validation and errors where strata's
-// behaviour depends on them (merge 405/422/409, note length, status
-// transitions, pagination headers).
+// merge requests (also by commit), approvals, merge, notes, commit
+// statuses, issues, group membership), with GitLab's own validation and
+// errors where strata's behaviour depends on them (merge 405/422/409,
+// note length, status transitions, pagination headers).
 //
 // Tests seed state (AddProject, AddMergeRequest, Approve, AddGroupMember,
 // ...), inspect what strata did (Notes, Statuses, Issues, Calls), and

@@ -32,6 +32,7 @@ var routes = []struct {
 	{"PUT", "projects/:id/merge_requests/:iid/notes/:note_id", (*Server).updateNote},
 	{"POST", "projects/:id/statuses/:sha", (*Server).setStatus},
 	{"GET", "projects/:id/repository/commits/:sha/statuses", (*Server).listStatuses},
+	{"GET", "projects/:id/repository/commits/:sha/merge_requests", (*Server).commitMergeRequests},
 	{"GET", "projects/:id/issues", (*Server).listIssues},
 	{"POST", "projects/:id/issues", (*Server).createIssue},
 	{"GET", "projects/:id/issues/:issue_iid", (*Server).getIssue},
@@ -326,4 +327,27 @@ func (s *Server) listStatuses(r *request) response {
 		out = append(out, s.statusJSON(st))
 	}
 	return paginate(r, out)
+}
+
+// commitMergeRequests follows GitLab's "merge requests related to a
+// commit": those whose head is the commit (the fake knows no other commits
+// of a merge request) and those it is the merge commit of, oldest first.
+func (s *Server) commitMergeRequests(r *request) response {
+	p := s.project(r.seg[1])
+	if p == nil {
+		return notFound("Project")
+	}
+	sha := r.seg[4]
+	var mrs []*MergeRequest
+	for _, mr := range p.mrs {
+		if mr.SHA == sha || mr.MergeCommitSHA == sha {
+			mrs = append(mrs, mr)
+		}
+	}
+	slices.SortFunc(mrs, func(a, b *MergeRequest) int { return cmp.Compare(a.IID, b.IID) })
+	out := []map[string]any{}
+	for _, mr := range mrs {
+		out = append(out, s.mrJSON(p, mr))
+	}
+	return reply(http.StatusOK, out)
 }

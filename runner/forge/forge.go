@@ -50,6 +50,11 @@ type MergeRequests interface {
 	// refuses to merge (conflicts, draft, closed, rules) one matching
 	// ErrNotMergeable. It returns the merge request after the merge.
 	Merge(ctx context.Context, repo string, number int64, opts MergeOptions) (MergeRequest, error)
+	// MergedBy returns the merged merge request whose merge put commit sha
+	// on its target branch: sha is its merge commit, its squash commit or,
+	// for a fast-forward, its head. ok is false when no merge request
+	// merged sha (a commit pushed to the branch directly).
+	MergedBy(ctx context.Context, repo, sha string) (mr MergeRequest, ok bool, err error)
 }
 
 // Notes reads and writes comments on merge requests.
@@ -185,6 +190,11 @@ type Event struct {
 	HeadRef string `json:"head_ref"`
 	// MergeCommitSHA is set on ActionMerged when the forge reports it.
 	MergeCommitSHA string `json:"merge_commit_sha,omitempty"`
+	// TargetSHA, when set, is the commit of the target branch to read it
+	// at (its strata.yaml and policies, the base of the change set), in
+	// place of the branch's head: a CI job's checkout may not hold the
+	// branch, only commits the CI system names. Webhooks leave it empty.
+	TargetSHA string `json:"target_sha,omitempty"`
 	// Fork is true when the source branch lives in another project than
 	// Repo. Its code is untrusted: running Terraform on it runs the
 	// author's providers and external data sources with strata's

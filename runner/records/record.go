@@ -21,6 +21,8 @@ const (
 	TriggerApproval Trigger = "approval"
 	TriggerMerge    Trigger = "merge"
 	TriggerSchedule Trigger = "schedule"
+	// TriggerPipeline: a CI job (strata ci plan) asked.
+	TriggerPipeline Trigger = "pipeline"
 )
 
 // State is where a run stands.

@@ -129,7 +129,7 @@ func (r *Reviewer) alreadyApplied(ctx context.Context, ev forge.Event, cfg *stac
 	sum, ok := r.loadApplied(ctx, st)
 	if ok && len(sum.Failed()) == 0 {
 		note, err := r.postNote(ctx, ev.MRRef(), r.render(cfg, sum, applyNext(cfg, sum, trigger)))
-		r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, forge.StatusSuccess, sum, note))
+		r.setStatus(ctx, ev.Repo, st.Head, r.report(forge.StatusApply, forge.StatusSuccess, sum, note))
 		if err != nil {
 			return err
 		}

@@ -21,55 +21,59 @@ import (
 // is strata.yaml of the target branch. A plan is applied once: an event
 // that finds it applied (a redelivery, a second approval) answers so and
 // changes nothing, and one that finds an apply a crash cut short settles
-// it (applied.go).
-func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger records.Trigger) error {
+// it (applied.go). A refusal, or nothing to apply, is settled.
+func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config, only []string, trigger records.Trigger) (planner.Summary, error) {
 	ref := ev.MRRef()
 	st, err := r.loadState(ctx, ref)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	if st.Plans == "" {
+		none := fmt.Errorf("there is nothing to apply: %w", ErrNoPlans)
 		if trigger == records.TriggerComment {
-			return r.reply(ctx, ev, "there is nothing to apply: strata holds no plan for this merge request. Comment `strata plan` first.")
+			return planner.Summary{}, settle(none, r.reply(ctx, ev, none.Error()+". Comment `strata plan` first."))
 		}
-		return nil
+		return planner.Summary{}, settled{none}
 	}
 	if st.Applying != nil {
 		if err := r.orphaned(ctx, ev, st); err != nil {
-			return err
+			return planner.Summary{}, err
 		}
-		return r.settleInterrupted(ctx, ev, cfg, st)
+		return planner.Summary{}, settle(errors.New("an earlier apply of these plans was interrupted: plan again, then apply the new plans"),
+			r.settleInterrupted(ctx, ev, cfg, st))
 	}
 	plans := store.Prefixed(r.cfg.Store, st.Plans)
 	saved, err := planner.ReadSummary(ctx, plans)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	planned, err := pick(saved, only)
 	if err != nil {
-		return r.reply(ctx, ev, err.Error())
+		return planner.Summary{}, settle(err, r.reply(ctx, ev, err.Error()))
 	}
 	// Named partial plans are applied only by comment, whatever apply_on
 	// says: neither a merge nor an approval applies them.
 	partial := trigger == records.TriggerComment && len(only) > 0 && onlyPartial(planned)
 	if trigger == records.TriggerComment && cfg.ApplyOn == stacks.ApplyOnMerge && !partial {
-		return r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans. Only a partial plan (made with `-target`) is applied by comment: `strata apply -s STACK`.")
+		return planner.Summary{}, settle(errors.New("this repository applies on merge (apply_on: merge in strata.yaml)"),
+			r.reply(ctx, ev, "this repository applies on merge (`apply_on: merge` in strata.yaml): merge the merge request to apply its plans. Only a partial plan (made with `-target`) is applied by comment: `strata apply -s STACK`."))
 	}
 	mr, err := r.cfg.Forge.MergeRequest(ctx, ev.Repo, ev.Number)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	if cut := interruptedAmong(st, planned); len(cut) > 0 {
 		r.log.Info("not applying plans whose last apply was interrupted", "mr", ref.String(), "stacks", cut)
+		why := fmt.Errorf("the last apply of %s was interrupted, so these plans no longer match the state", strings.Join(cut, ", "))
 		if trigger != records.TriggerComment {
-			return nil
+			return planner.Summary{}, settled{why}
 		}
-		return r.reply(ctx, ev, fmt.Sprintf("the last apply of %s was interrupted, so these plans no longer match the state. "+
-			"Comment `strata plan` to plan again, then apply the new plans.", strings.Join(codeList(cut), ", ")))
+		return planner.Summary{}, settle(why, r.reply(ctx, ev, fmt.Sprintf("the last apply of %s was interrupted, so these plans no longer match the state. "+
+			"Comment `strata plan` to plan again, then apply the new plans.", strings.Join(codeList(cut), ", "))))
 	}
 	planned, done := notApplied(st, planned)
 	if len(planned) == 0 {
-		return r.alreadyApplied(ctx, ev, cfg, st, mr, done, trigger)
+		return planner.Summary{}, r.alreadyApplied(ctx, ev, cfg, st, mr, done, trigger)
 	}
 	applyAt := st.Head
 	if trigger == records.TriggerMerge {
@@ -79,16 +83,16 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		}
 	}
 	if unmet, err := r.unmet(ctx, ev, mr, st, cfg, planned, trigger); err != nil {
-		return err
+		return planner.Summary{}, err
 	} else if len(unmet) > 0 {
-		return r.refuse(ctx, ev, cfg, st, saved, unmet, trigger)
+		return planner.Summary{}, settle(&RefusedError{Unmet: unmet}, r.refuse(ctx, ev, cfg, st, saved, unmet, trigger))
 	}
 
 	run := records.NewRunID()
 	if err := r.claimApply(ctx, st, &applying{Run: run, Commit: applyAt, Stacks: changingStacks(planned), Started: time.Now().UTC(), Trigger: trigger}); err != nil {
-		return err
+		return planner.Summary{}, err
 	}
-	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying"})
+	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusRunning, Description: "applying", TargetURL: r.jobURL()})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		ID: run, Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
@@ -110,11 +114,11 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 			r.log.Error("cannot record that the apply did not start", "mr", ref.String(), "err", serr)
 		}
 		r.cfg.Records.Finish(post, rec, state, nil, err)
-		r.setStatus(post, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error())})
-		return err
+		r.setStatus(post, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed, Description: "not applied: " + oneLine(err.Error()), TargetURL: r.jobURL()})
+		return planner.Summary{}, err
 	}
 	if err := r.recordApplies(post, st, rec.ID, applyAt, sum); err != nil {
-		return err
+		return sum, err
 	}
 	ok := len(sum.Failed()) == 0
 	state, status := records.StateCompleted, forge.StatusSuccess
@@ -126,14 +130,26 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	}
 	r.cfg.Records.Finish(post, rec, state, &sum, nil)
 	note, err := r.postNote(post, ref, r.render(cfg, sum, applyNext(cfg, sum, trigger)))
-	r.setStatus(post, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
+	r.setStatus(post, ev.Repo, st.Head, r.report(forge.StatusApply, status, sum, note))
 	if err != nil {
-		return err
+		return sum, err
 	}
 	if ok && cfg.Automerge && trigger != records.TriggerMerge {
-		return r.automerge(post, ev, st)
+		return sum, r.automerge(post, ev, st)
 	}
-	return nil
+	return sum, nil
+}
+
+// ErrNoPlans is an apply of a merge request strata never planned (or
+// whose plans `strata unlock` discarded).
+var ErrNoPlans = errors.New("strata holds no plan for this merge request")
+
+// RefusedError is an apply refused because requirements do not hold; each
+// entry says which one and what to do (Markdown, as on the note).
+type RefusedError struct{ Unmet []string }
+
+func (e *RefusedError) Error() string {
+	return "the apply is refused: " + strings.ReplaceAll(strings.Join(e.Unmet, " "), "**", "")
 }
 
 // automerge merges the merge request after a clean apply (automerge:
@@ -152,6 +168,10 @@ func applyNext(cfg *stacks.Config, sum planner.Summary, trigger records.Trigger)
 			if res.Interrupted != nil {
 				return interruptedNext(trigger)
 			}
+		}
+		if trigger == records.TriggerMerge {
+			return "This merge request is merged, but the stacks above were not applied. The locks are released: " +
+				"open a merge request that plans them again to apply what is left."
 		}
 		return "Apply failed: fix the cause, push, and strata plans again."
 	}
@@ -243,28 +263,40 @@ func (r *Reviewer) refuse(ctx context.Context, ev forge.Event, cfg *stacks.Confi
 	r.cfg.Records.Finish(ctx, rec, records.StateRefused, nil, errors.New(strings.Join(unmet, "; ")))
 	next := "**Apply refused** (" + string(trigger) + "): these requirements do not hold yet:\n\n- " + strings.Join(unmet, "\n- ")
 	note, err := r.postNote(ctx, ref, r.render(cfg, saved, next))
+	target := note.URL
+	if target == "" {
+		target = r.jobURL()
+	}
 	r.setStatus(ctx, ev.Repo, st.Head, forge.Status{Name: forge.StatusApply, State: forge.StatusFailed,
-		Description: "not applied: a requirement does not hold", TargetURL: note.URL})
+		Description: "not applied: a requirement does not hold", TargetURL: target})
 	return err
 }
 
 // merged applies the plans of a merge request just merged (apply_on:
-// merge), then releases its locks.
-func (r *Reviewer) merged(ctx context.Context, ev forge.Event) error {
+// merge), then releases its locks, also when the apply was refused.
+func (r *Reviewer) merged(ctx context.Context, ev forge.Event) (planner.Summary, error) {
 	cfg, err := r.targetConfig(ctx, ev)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	ref := ev.MRRef()
+	var sum planner.Summary
+	var outcome error
 	if cfg.ApplyOn == stacks.ApplyOnMerge {
-		if err := r.apply(ctx, ev, cfg, nil, records.TriggerMerge); err != nil {
-			return err
+		sum, outcome = r.apply(ctx, ev, cfg, nil, records.TriggerMerge)
+		if outcome != nil && !isSettled(outcome) {
+			return sum, outcome
 		}
 	} else if st, err := r.loadState(ctx, ref); err == nil && st.Plans != "" && len(st.Applied) == 0 {
 		r.log.Warn("merged without applying", "mr", ref.String())
-		if err := r.reply(ctx, ev, "this merge request was merged before its plans were applied; they will not be applied now. Plan the target branch again to see what is left to do."); err != nil {
-			return err
+		outcome = settle(fmt.Errorf("this merge request was merged before its plans were applied (apply_on: %s); they will not be applied now", cfg.ApplyOn),
+			r.reply(ctx, ev, "this merge request was merged before its plans were applied; they will not be applied now. Plan the target branch again to see what is left to do."))
+		if !isSettled(outcome) {
+			return sum, outcome
 		}
 	}
-	return r.releaseAll(ctx, ref)
+	if err := r.releaseAll(ctx, ref); err != nil {
+		return sum, err
+	}
+	return sum, outcome
 }

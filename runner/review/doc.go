@@ -75,4 +75,14 @@
 //     no longer open; it runs in the merge request's queue group, after
 //     any event still queued, so a merge waiting to be applied keeps its
 //     locks until it is.
+//   - CI mode drives the same engine without webhooks (pipeline.go): Plan,
+//     Apply and ApplyMerged do what the handlers do and return the run, so
+//     a job can exit with its outcome. An outcome already on the merge
+//     request (a refusal, a failure told in the note) is "settled": the
+//     handlers are done with it, CI mode exits 1 with its message.
+//     SweepClosed keeps a merged merge request's locks, which only its
+//     apply job releases; Config.Job puts a link to the job on the note.
+//   - The target branch is read at Event.TargetSHA when the caller names
+//     one (a CI job's checkout need not hold the branch, only commits the
+//     CI system names, which are on the branch), else at its head.
 package review

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/planner/comment"
@@ -119,13 +120,19 @@ func (r *Reviewer) unlock(ctx context.Context, ev forge.Event) error {
 // (or gone); the server queues one for every owner of a lock it finds,
 // in case a webhook was lost.
 func (r *Reviewer) Sweep(ctx context.Context, ref forge.MRRef) error {
+	return r.sweep(ctx, ref, forge.StateOpened, forge.StateLocked)
+}
+
+// sweep releases the locks of merge request ref unless its state is one
+// of keep.
+func (r *Reviewer) sweep(ctx context.Context, ref forge.MRRef, keep ...forge.MRState) error {
 	mr, err := r.cfg.Forge.MergeRequest(ctx, ref.Path, ref.Number)
 	if errors.Is(err, forge.ErrNotFound) {
 		mr.State = forge.StateClosed
 	} else if err != nil {
 		return err
 	}
-	if mr.State == forge.StateOpened || mr.State == forge.StateLocked {
+	if slices.Contains(keep, mr.State) {
 		return nil
 	}
 	r.log.Info("lock sweep: releasing the locks of a merge request that is no longer open", "mr", ref.String(), "state", string(mr.State))

@@ -76,12 +76,33 @@ func (r *Reviewer) reply(ctx context.Context, ev forge.Event, text string) error
 }
 
 // report is a run's commit status with what forges show beside it: the
-// link to strata's note and the summary table.
-func report(name string, state forge.StatusState, sum planner.Summary, note forge.Note) forge.Status {
+// link to strata's note (else to the CI job) and the summary table.
+func (r *Reviewer) report(name string, state forge.StatusState, sum planner.Summary, note forge.Note) forge.Status {
+	target := note.URL
+	if target == "" {
+		target = r.jobURL()
+	}
 	return forge.Status{
-		Name: name, State: state, Description: describe(sum), TargetURL: note.URL,
+		Name: name, State: state, Description: describe(sum), TargetURL: target,
 		Summary: comment.Summary(sum, comment.Options{MaxSize: maxSummary}),
 	}
+}
+
+// jobURL is the address of the CI job the Reviewer runs in, or "".
+func (r *Reviewer) jobURL() string {
+	if r.cfg.Job == nil {
+		return ""
+	}
+	return r.cfg.Job.URL
+}
+
+// jobLine ends the note with a link to the CI job, in CI mode.
+func (r *Reviewer) jobLine() string {
+	if r.cfg.Job == nil || r.cfg.Job.URL == "" {
+		return ""
+	}
+	url := strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "").Replace(r.cfg.Job.URL)
+	return fmt.Sprintf("\n\n<sub>Run by [%s](<%s>).</sub>", comment.Inert(r.cfg.Job.Name), url)
 }
 
 // maxSummary bounds Status.Summary: GitHub's limit on a check run's
@@ -116,13 +137,22 @@ func (r *Reviewer) setStatus(ctx context.Context, repo, sha string, st forge.Sta
 
 // applyStep says how plans ready to be applied get applied, per apply_on;
 // a partial plan (made with -target) only by a comment naming its stack.
-func applyStep(cfg *stacks.Config, sum planner.Summary) string {
-	next := "Merge this merge request to apply these plans."
-	switch cfg.ApplyOn {
-	case stacks.ApplyOnApproval:
+// In CI mode (inCI) nothing reads comments: the pipeline's jobs apply.
+func applyStep(cfg *stacks.Config, sum planner.Summary, inCI bool) string {
+	var next string
+	switch {
+	case cfg.ApplyOn == stacks.ApplyOnApproval && inCI:
+		next = "Once this merge request is approved, run its pipeline's apply job (`strata ci apply`) to apply these plans."
+	case cfg.ApplyOn == stacks.ApplyOnApproval:
 		next = "Approve this merge request to apply these plans (or comment `strata apply` once approved)."
-	case stacks.ApplyOnComment:
+	case cfg.ApplyOn == stacks.ApplyOnComment && inCI:
+		next = "Run this merge request's pipeline's apply job (`strata ci apply`) to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
+	case cfg.ApplyOn == stacks.ApplyOnComment:
 		next = "Comment `strata apply` to apply these plans, once the requirements hold (" + strings.Join(cfg.Requirements, ", ") + ")."
+	case inCI:
+		next = "Merge this merge request: the target branch's pipeline then applies these plans (`strata ci apply`)."
+	default:
+		next = "Merge this merge request to apply these plans."
 	}
 	var partial []string
 	full := false
@@ -149,8 +179,12 @@ func applyStep(cfg *stacks.Config, sum planner.Summary) string {
 	return p + " Comment `strata plan` for a full plan."
 }
 
-// replanStep ends the next step of a run that failed.
-const replanStep = "push the fix: strata plans every new commit (comment `strata plan` to plan again without one)."
+// replanStep ends the next step of a run that failed; replanStepCI in CI
+// mode.
+const (
+	replanStep   = "push the fix: strata plans every new commit (comment `strata plan` to plan again without one)."
+	replanStepCI = "push the fix: the pipeline plans every new commit."
+)
 
 // describe sums a run up for a commit status description.
 func describe(sum planner.Summary) string {

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,27 +17,29 @@ import (
 
 // plan plans the stacks a merge request touches (or those named, only the
 // resources targets names when there are any), holding a lock on each,
-// and posts the result.
-func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []string, trigger records.Trigger) error {
+// and posts the result. A failure it told the merge request about is
+// settled.
+func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []string, trigger records.Trigger) (planner.Summary, error) {
 	ref := ev.MRRef()
 	if ev.Fork && !r.cfg.AllowForks {
 		r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "merge requests from forks are not planned"})
-		return r.upsertNote(ctx, ref, "strata does not plan merge requests from forks: planning runs the merge request's code "+
-			"with the server's credentials. Push the branch to this project instead, or ask the strata operators "+
-			"to start the server with `--allow-forks`.")
+		return planner.Summary{}, settle(errors.New("merge requests from forks are not planned"), r.upsertNote(ctx, ref,
+			"strata does not plan merge requests from forks: planning runs the merge request's code "+
+				"with the server's credentials. Push the branch to this project instead, or ask the strata operators "+
+				"to start the server with `--allow-forks`."))
 	}
 	st, err := r.loadState(ctx, ref)
 	if err != nil {
-		return err
+		return planner.Summary{}, err
 	}
 	if st.Applying != nil {
 		// An apply running elsewhere, or one a crash cut short, may hold
 		// the state lock these plans need: wait for it, or settle it.
 		if st, err = r.settleFirst(ctx, ev, st); err != nil {
-			return err
+			return planner.Summary{}, err
 		}
 	}
-	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning"})
+	r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusPending, Description: "planning", TargetURL: r.jobURL()})
 	rec := r.cfg.Records.Start(ctx, records.Run{
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
@@ -46,24 +49,24 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []str
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
-			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error())})
-			return r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s", short(ev.HeadSHA), comment.Inert(err.Error())))
+			r.setStatus(ctx, ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: oneLine(err.Error()), TargetURL: r.jobURL()})
+			return planner.Summary{}, settle(err, r.upsertNote(ctx, ref, fmt.Sprintf("### ❌ strata could not plan `%s`\n\n%s%s", short(ev.HeadSHA), comment.Inert(err.Error()), r.jobLine())))
 		}
 		state := records.StateFailed
 		if ctx.Err() != nil {
 			state = records.StateInterrupted
 		}
 		r.cfg.Records.Finish(ctx, rec, state, nil, err)
-		r.setStatus(context.WithoutCancel(ctx), ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "not planned: " + oneLine(err.Error())})
-		return err
+		r.setStatus(context.WithoutCancel(ctx), ev.Repo, ev.HeadSHA, forge.Status{Name: forge.StatusPlan, State: forge.StatusFailed, Description: "not planned: " + oneLine(err.Error()), TargetURL: r.jobURL()})
+		return planner.Summary{}, err
 	}
 	state, status := records.StateCompleted, forge.StatusSuccess
 	if len(sum.Failed()) > 0 {
 		state, status = records.StateFailed, forge.StatusFailed
 	}
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	r.setStatus(ctx, ev.Repo, ev.HeadSHA, report(forge.StatusPlan, status, sum, note))
-	return nil
+	r.setStatus(ctx, ev.Repo, ev.HeadSHA, r.report(forge.StatusPlan, status, sum, note))
+	return sum, nil
 }
 
 // settleFirst waits for an apply another replica runs (errApplyRunning,
@@ -91,7 +94,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, 
 		return planner.Summary{}, forge.Note{}, err
 	}
 	defer sess.Close()
-	target := "refs/heads/" + ev.TargetBranch
+	target := targetRef(ev)
 	sel := planner.Selection{Base: target, Head: ev.HeadSHA}
 	if len(only) > 0 {
 		sel = planner.Selection{Head: ev.HeadSHA, Stacks: only, Targets: targets}
@@ -129,7 +132,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, 
 		r.releaseExcept(ctx, ref, st.Locks, held)
 		st.Locks = nil
 	}
-	cfg, err := configAt(sess.Repo(), ev.TargetBranch)
+	cfg, err := configAt(sess.Repo(), target)
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
@@ -207,12 +210,30 @@ func union(a, b []string) []string {
 
 // render turns a run into note bodies that fit the forge's limit. next,
 // when set, is the whole next step; else the outcome picks it, in the
-// words of applyStep and replanStep.
+// words of applyStep and replanStep. In CI mode the last body ends with a
+// link to the job.
 func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
-	return comment.Render(sum, comment.Options{
-		MaxSize: r.cfg.Forge.CommentLimit(), Marker: noteMarker, Next: next,
-		Steps:       comment.Steps{Apply: applyStep(cfg, sum), Replan: replanStep},
-		PolicyHint:  fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg)),
+	inCI := r.cfg.Job != nil
+	replan := replanStep
+	if inCI {
+		replan = replanStepCI
+	}
+	job := r.jobLine()
+	bodies := comment.Render(sum, comment.Options{
+		MaxSize: r.cfg.Forge.CommentLimit() - len(job), Marker: noteMarker, Next: next,
+		Steps:       comment.Steps{Apply: applyStep(cfg, sum, inCI), Replan: replan},
+		PolicyHint:  r.policyHint(cfg),
 		PartialHint: "A partial plan is never applied on merge or approval: someone allowed to apply comments `strata apply -s STACK` to apply it.",
 	})
+	bodies[len(bodies)-1] += job
+	return bodies
+}
+
+// policyHint says how failing policies can still be applied: a policy
+// owner's comment, which in CI mode nothing reads.
+func (r *Reviewer) policyHint(cfg *stacks.Config) string {
+	if r.cfg.Job != nil {
+		return "These plans cannot be applied until the policies pass: `strata approve-policies` is a comment command, and only `strata server` reads comments."
+	}
+	return fmt.Sprintf("A policy owner (%s) must comment `strata approve-policies` before these plans can be applied.", ownersText(cfg))
 }

@@ -83,8 +83,11 @@ func (r *Reviewer) unmet(ctx context.Context, ev forge.Event, mr forge.MergeRequ
 		}
 	}
 	if failing := policyFailures(changing); len(failing) > 0 && !approvedFor(st, st.Head) {
-		unmet = append(unmet, fmt.Sprintf("**policies**: %s fail%s policy checks. A policy owner (%s) must review them and comment `strata approve-policies`.",
-			strings.Join(codeList(failing), ", "), pluralVerb(len(failing)), ownersText(cfg)))
+		what := fmt.Sprintf("A policy owner (%s) must review them and comment `strata approve-policies`.", ownersText(cfg))
+		if r.cfg.Job != nil {
+			what = "Change the code until they pass: only `strata server` reads a policy owner's `strata approve-policies`."
+		}
+		unmet = append(unmet, fmt.Sprintf("**policies**: %s fail%s policy checks. %s", strings.Join(codeList(failing), ", "), pluralVerb(len(failing)), what))
 	}
 	return unmet, nil
 }

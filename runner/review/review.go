@@ -46,6 +46,16 @@ type Config struct {
 	// who may comment, within the apply requirements.
 	Appliers []string
 	Log      *slog.Logger
+	// Job, when set, is the CI job the Reviewer runs in (CI mode): the
+	// note links to it, and so do commit statuses when the forge gives
+	// the note no address of its own.
+	Job *Job
+}
+
+// Job is a CI job, as the note names it.
+type Job struct {
+	Name string // e.g. "GitLab CI job 4242"
+	URL  string
 }
 
 // Reviewer handles the merge requests of one forge.
@@ -80,7 +90,10 @@ func (r *Reviewer) HandleEvent(ctx context.Context, ev forge.Event) (err error) 
 		}
 	}()
 	err = r.dispatch(ctx, ev)
-	if err == nil || !fault.IsPermanent(err) {
+	if err == nil || isSettled(err) {
+		return nil
+	}
+	if !fault.IsPermanent(err) {
 		return err
 	}
 	r.log.Warn("event failed for good; telling the merge request", "mr", ev.MRRef().String(), "action", string(ev.Action), "err", err)
@@ -90,15 +103,18 @@ func (r *Reviewer) HandleEvent(ctx context.Context, ev forge.Event) (err error) 
 func (r *Reviewer) dispatch(ctx context.Context, ev forge.Event) error {
 	switch ev.Action {
 	case forge.ActionOpened, forge.ActionReopened, forge.ActionUpdated:
-		return r.plan(ctx, ev, nil, nil, records.Trigger(ev.Action))
+		_, err := r.plan(ctx, ev, nil, nil, records.Trigger(ev.Action))
+		return err
 	case forge.ActionApproved:
 		cfg, err := r.targetConfig(ctx, ev)
 		if err != nil || cfg.ApplyOn != stacks.ApplyOnApproval {
 			return err
 		}
-		return r.apply(ctx, ev, cfg, nil, records.TriggerApproval)
+		_, err = r.apply(ctx, ev, cfg, nil, records.TriggerApproval)
+		return err
 	case forge.ActionMerged:
-		return r.merged(ctx, ev)
+		_, err := r.merged(ctx, ev)
+		return err
 	case forge.ActionClosed:
 		return r.closed(ctx, ev)
 	case forge.ActionCommented:
@@ -141,13 +157,15 @@ func (r *Reviewer) comment(ctx context.Context, ev forge.Event) error {
 	ev.Fork = ev.Fork || mr.Fork
 	switch cmd.Name {
 	case cmdPlan:
-		return r.plan(ctx, ev, cmd.Stacks, cmd.Targets, records.TriggerComment)
+		_, err := r.plan(ctx, ev, cmd.Stacks, cmd.Targets, records.TriggerComment)
+		return err
 	case cmdApply:
 		cfg, err := r.targetConfig(ctx, ev)
 		if err != nil {
 			return err
 		}
-		return r.apply(ctx, ev, cfg, cmd.Stacks, records.TriggerComment)
+		_, err = r.apply(ctx, ev, cfg, cmd.Stacks, records.TriggerComment)
+		return err
 	case cmdUnlock:
 		return r.unlock(ctx, ev)
 	case cmdApprovePolicies:
@@ -171,14 +189,45 @@ func (r *Reviewer) targetConfig(ctx context.Context, ev forge.Event) (*stacks.Co
 		return nil, err
 	}
 	defer sess.Close()
-	return configAt(sess.Repo(), ev.TargetBranch)
+	return configAt(sess.Repo(), targetRef(ev))
 }
 
-// configAt reads strata.yaml from the head of branch in repo.
-func configAt(repo *stacks.Repo, branch string) (*stacks.Config, error) {
-	c, err := repo.Resolve("refs/heads/" + branch)
+// targetRef is where the target branch is read: the commit the caller
+// named (ev.TargetSHA), else the branch's head.
+func targetRef(ev forge.Event) string {
+	if ev.TargetSHA != "" {
+		return ev.TargetSHA
+	}
+	return "refs/heads/" + ev.TargetBranch
+}
+
+// configAt reads strata.yaml from the target branch at ref in repo.
+func configAt(repo *stacks.Repo, ref string) (*stacks.Config, error) {
+	c, err := repo.Resolve(ref)
 	if err != nil {
 		return nil, fault.Permanent(fmt.Errorf("the target branch: %w", err))
 	}
 	return repo.ConfigAt(c)
+}
+
+// settled is how an event ended when nothing is left to do for it: the
+// outcome is on the merge request (a refusal, a failure told in the note,
+// a reply) or there was nothing to do. HandleEvent is done with it; CI
+// mode exits with its message.
+type settled struct{ error }
+
+func (s settled) Unwrap() error { return s.error }
+
+// settle is err, settled, unless telling the merge request (told) failed:
+// then that failure is the event's, to retry.
+func settle(err, told error) error {
+	if told != nil {
+		return told
+	}
+	return settled{err}
+}
+
+func isSettled(err error) bool {
+	var s settled
+	return errors.As(err, &s)
 }

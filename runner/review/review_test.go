@@ -332,7 +332,7 @@ func TestPartialPlanIsAppliedOnlyByNamingIt(t *testing.T) {
 	if n := h.note(1); !strings.Contains(n, "Apply refused") || !strings.Contains(n, "**permission**: "+comment.Inert("@mallory")+" may not apply here") {
 		t.Errorf("a named partial plan is judged by the requirements, from appliers only:\n%s", n)
 	}
-	if n := applyStep(stacks.DefaultConfig(), planner.Summary{Stacks: []planner.Result{partial, changes("live/db")}}); !strings.Contains(n, "`live/app` is a partial plan: comment `strata apply -s live/app`") ||
+	if n := applyStep(stacks.DefaultConfig(), planner.Summary{Stacks: []planner.Result{partial, changes("live/db")}}, false); !strings.Contains(n, "`live/app` is a partial plan: comment `strata apply -s live/app`") ||
 		!strings.Contains(n, "For the other stacks: Merge this merge request") {
 		t.Errorf("next step: %q", n)
 	}

@@ -53,7 +53,9 @@
 // named, else the one GET /repos/{owner}/{repo}/installation names; each
 // installation's token is cached until a minute before it expires.
 // BotUsername is "<slug>[bot]". Every identity check (FindNote,
-// FindIssue) compares logins with it.
+// FindIssue) compares logins with it. GitHub Actions' GITHUB_TOKEN is an
+// installation token GET /user refuses; Options.BotLogin names the login
+// it acts as (github-actions[bot]).
 //
 // Statuses. With a token, commit statuses strata/plan and strata/apply
 // (running shows as pending; descriptions cut to 140 characters). With an

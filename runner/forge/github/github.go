@@ -47,6 +47,10 @@ type Options struct {
 	// bearer token). It is sent to the API and used for clones; it never
 	// appears in errors.
 	Token string
+	// BotLogin is the login Token acts as, for a token that may not ask
+	// GitHub (GET /user answers 403): GitHub Actions' GITHUB_TOKEN, which
+	// acts as github-actions[bot]. Empty: GitHub is asked.
+	BotLogin string
 	// AppID and AppKey (the App's PEM private key) make the client act as
 	// a GitHub App, through installation tokens.
 	AppID  int64
@@ -123,6 +127,8 @@ func New(opts Options) (*Client, error) {
 		return nil, errors.New("github: the GitHub App needs its private key (--github-app-key-file)")
 	case opts.AppID < 0:
 		return nil, fmt.Errorf("github: --github-app-id must be the App's numeric ID, got %d", opts.AppID)
+	case opts.BotLogin != "" && opts.AppID != 0:
+		return nil, errors.New("github: a bot login goes with a token; a GitHub App's login is its slug")
 	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
@@ -142,7 +148,7 @@ func New(opts Options) (*Client, error) {
 		next = http.DefaultTransport
 	}
 	c := &Client{opts: opts, base: base, web: web, log: opts.Logger,
-		installs: map[int64]*installation{}, owners: map[string]int64{}}
+		installs: map[int64]*installation{}, owners: map[string]int64{}, bot: opts.BotLogin}
 	c.rt = &retrying{next: next, retries: opts.Retries, lo: opts.RetryWaitMin, hi: opts.RetryWaitMax}
 	if opts.Token != "" {
 		c.token, err = c.newAPI(c.rt, hc.Timeout, gh.WithAuthToken(opts.Token))
@@ -236,8 +242,9 @@ func (c *Client) Name() string { return Name }
 // CommentLimit implements forge.Forge.
 func (c *Client) CommentLimit() int { return CommentLimit }
 
-// BotUsername implements forge.Notes: the token's user, or for an App
-// "<slug>[bot]", the user its installation tokens act as.
+// BotUsername implements forge.Notes: Options.BotLogin when set, else the
+// token's user, or for an App "<slug>[bot]", the user its installation
+// tokens act as.
 func (c *Client) BotUsername(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	bot := c.bot
@@ -248,7 +255,11 @@ func (c *Client) BotUsername(ctx context.Context) (string, error) {
 	if c.token != nil {
 		u, resp, err := c.token.Users.Get(ctx, "")
 		if err != nil {
-			return "", c.fail("get the token's user", resp, err)
+			failure := c.fail("get the token's user", resp, err)
+			if resp != nil && resp.StatusCode == http.StatusForbidden {
+				failure = fmt.Errorf("%w (GitHub does not tell an installation token whom it acts as: use a user's token, a GitHub App, or in GitHub Actions the job's GITHUB_TOKEN)", failure)
+			}
+			return "", failure
 		}
 		bot = u.GetLogin()
 	} else {

@@ -43,6 +43,35 @@ func (c *Client) MergeRequest(ctx context.Context, repo string, number int64) (f
 	}
 }
 
+// MergedBy implements forge.MergeRequests with GitHub's
+// GET /repos/{owner}/{repo}/commits/{sha}/pulls, which lists the pull
+// requests associated with the commit: the one that merged sha is merged
+// (merged_at set; the list leaves out "merged") with sha as its
+// merge_commit_sha, which is the merge commit, the squash commit or the
+// last rebased commit, as the pull request was merged.
+func (c *Client) MergedBy(ctx context.Context, repo, sha string) (forge.MergeRequest, bool, error) {
+	op := fmt.Sprintf("list the pull requests of commit %s in %s", sha, repo)
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return forge.MergeRequest{}, false, err
+	}
+	api, err := c.repoAPI(ctx, repo)
+	if err != nil {
+		return forge.MergeRequest{}, false, err
+	}
+	pulls, resp, err := api.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, sha, &gh.ListOptions{PerPage: perPage})
+	if err != nil {
+		return forge.MergeRequest{}, false, c.fail(op, resp, err)
+	}
+	for _, pr := range pulls {
+		if pr.MergedAt != nil && pr.GetMergeCommitSHA() == sha {
+			mr, err := c.MergeRequest(ctx, repo, int64(pr.GetNumber()))
+			return mr, err == nil, err
+		}
+	}
+	return forge.MergeRequest{}, false, nil
+}
+
 // mergeableStates are the mergeable_state values in which strata counts a
 // pull request mergeable: branch protection decides the rest (unstable:
 // failing checks that are not required; has_hooks: pre-receive hooks).

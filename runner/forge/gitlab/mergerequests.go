@@ -111,6 +111,30 @@ func (c *Client) Merge(ctx context.Context, repo string, number int64, opts forg
 	return forge.MergeRequest{}, ae
 }
 
+// MergedBy implements forge.MergeRequests with GitLab's
+// GET /projects/:id/repository/commits/:sha/merge_requests, which lists
+// the merge requests related to the commit (those whose commits hold it,
+// and those it is the merge or squash commit of): the one that merged sha
+// is merged and has it as merge commit, squash commit or, fast-forwarded,
+// head.
+func (c *Client) MergedBy(ctx context.Context, repo, sha string) (forge.MergeRequest, bool, error) {
+	op := fmt.Sprintf("list the merge requests of commit %s in %s", sha, repo)
+	mrs, resp, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, gl.WithContext(ctx))
+	if err != nil {
+		return forge.MergeRequest{}, false, c.fail(op, resp, err)
+	}
+	for _, b := range mrs {
+		if b == nil || b.State != string(forge.StateMerged) {
+			continue
+		}
+		if b.MergeCommitSHA == sha || b.SquashCommitSHA == sha || b.SHA == sha {
+			mr, err := c.MergeRequest(ctx, repo, b.IID)
+			return mr, err == nil, err
+		}
+	}
+	return forge.MergeRequest{}, false, nil
+}
+
 // FindNote implements forge.Notes: it reads the notes oldest first, a
 // hundred a page, and returns the first by strata's own user that holds
 // marker.
