@@ -187,6 +187,7 @@ func (rn *run) setup() error {
 		Env:   append(slices.Clip(rn.r.env), "TF_DATA_DIR="+filepath.Join(rn.scratch, "data")),
 		Grace: rn.r.grace,
 		Log:   &rn.log,
+		Live:  liveWriter(rn.stackCtx, job.Dir, job.Workspace),
 	})
 	return nil
 }

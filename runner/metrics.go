@@ -12,6 +12,7 @@ type metrics struct {
 	runs        *prometheus.CounterVec   // strata_runs_total{operation,result}
 	runDuration *prometheus.HistogramVec // strata_run_duration_seconds{operation}
 	locksHeld   prometheus.Gauge         // strata_locks_held
+	verified    *prometheus.CounterVec   // strata_apply_verified_total{result}
 }
 
 func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters func() float64) (*metrics, error) {
@@ -33,6 +34,13 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters func() float6
 			Name: "strata_locks_held",
 			Help: "Stack locks held, as of the last lock sweep.",
 		}),
+		verified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_apply_verified_total",
+			Help: "Applies whose stacks were planned again afterwards, by result (verified, not_converged, error).",
+		}, []string{"result"}),
+	}
+	for _, r := range []string{records.VerifyVerified, records.VerifyNotConverged, records.VerifyError} {
+		m.verified.WithLabelValues(r)
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "strata_queue_depth",
@@ -42,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters func() float6
 		Name: "strata_queue_dead_letters",
 		Help: "Events the queue gave up on (the dead letters, SQS's dead-letter queue): each was logged when it moved there.",
 	}, deadLetters)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, depth, dead} {
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.verified, depth, dead} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -54,4 +62,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters func() float6
 func (m *metrics) runEnded(rec *records.Record) {
 	m.runs.WithLabelValues(string(rec.Operation), string(rec.State)).Inc()
 	m.runDuration.WithLabelValues(string(rec.Operation)).Observe(rec.EndedAt.Sub(rec.StartedAt).Seconds())
+	if rec.Verify != nil {
+		m.verified.WithLabelValues(rec.Verify.Result).Inc()
+	}
 }

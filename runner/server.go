@@ -78,6 +78,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// Feedback configures run logs, the notes' links and the web page.
+	Feedback Feedback
 }
 
 // Server is strata's webhook server and its workers: it owns the
@@ -133,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded}
+	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded, Redactor: cfg.Feedback.Redactor}
 	ws := &workspace.Mirrors{
 		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
 		Cloners: map[string]forge.Cloner{}, DataDir: cfg.DataDir, StackTimeout: cfg.StackTimeout, Environ: cfg.Environ,
@@ -149,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 		driftForges[name] = f
 		rv, err := review.New(review.Config{
 			Forge: f, Locks: cfg.Locks, Store: cfg.Store, Workspaces: ws, Records: s.records,
-			AllowForks: cfg.AllowForks, Appliers: cfg.Appliers, Log: cfg.Logger,
+			AllowForks: cfg.AllowForks, Appliers: cfg.Appliers, Log: cfg.Logger, PublicURL: cfg.Feedback.PublicURL,
 		})
 		if err != nil {
 			return nil, err

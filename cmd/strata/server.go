@@ -38,6 +38,7 @@ type serverFlags struct {
 	replicaLease                         time.Duration
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
+	feedback                             feedbackFlags
 }
 
 func newServerCmd() *cobra.Command {
@@ -95,6 +96,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.StringVar(&f.notifyWebhook, "notify-webhook", "", "Slack-compatible webhook URL told when the set of drifted stacks changes (it holds a secret: prefer STRATA_NOTIFY_WEBHOOK)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
 	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
+	f.feedback.register(fl)
 	return c
 }
 
@@ -148,6 +150,10 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 			return err
 		}
 	}
+	fb, err := f.feedback.feedback(f)
+	if err != nil {
+		return err
+	}
 	q, err := queue.Open(ctx, queueURL, qopts)
 	if err != nil {
 		return err
@@ -158,7 +164,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		RepoAllowlist: f.repoAllowlist, AllowFileRemotes: f.allowFileRemotes, AllowForks: f.allowForks,
 		Appliers: f.appliers, Workers: f.workers, SweepInterval: f.sweepInterval, ShutdownGrace: f.shutdownGrace,
 		Replica: f.replica, ReplicaLease: f.replicaLease, StackTimeout: f.stackTimeout, Logger: log,
-		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook},
+		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook}, Feedback: fb,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"time"
@@ -25,6 +26,9 @@ type command struct {
 	dir   string
 	env   []string
 	grace time.Duration
+	// stdoutTee and stderrTee, when set, also receive what terraform
+	// prints, as it prints it.
+	stdoutTee, stderrTee io.Writer
 }
 
 // run starts terraform with args and waits for it.
@@ -50,8 +54,8 @@ func (c command) run(ctx context.Context, args ...string) (Output, error) {
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	cmd.Stdout = tee(&stdout, c.stdoutTee)
+	cmd.Stderr = tee(&stderr, c.stderrTee)
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return interrupt(cmd.Process) }
 	cmd.WaitDelay = c.grace
@@ -86,4 +90,11 @@ func interrupt(p *os.Process) error {
 		return p.Kill()
 	}
 	return nil
+}
+
+func tee(buf *bytes.Buffer, also io.Writer) io.Writer {
+	if also == nil {
+		return buf
+	}
+	return io.MultiWriter(buf, also)
 }

@@ -14,9 +14,10 @@ import (
 // own (init.go, plan.go, …). It is for one run of one stack and is not
 // safe for concurrent use.
 type Terraform struct {
-	bin *Binary
-	cmd command
-	log io.Writer
+	bin  *Binary
+	cmd  command
+	log  io.Writer
+	live io.Writer
 }
 
 // Options configure a Terraform.
@@ -31,6 +32,10 @@ type Options struct {
 	// Log receives every command line and what the command printed; nil
 	// discards them.
 	Log io.Writer
+	// Live, when set, receives the same as Log while it happens: each
+	// command line as the command starts, then its output as terraform
+	// prints it (a run's log, streamed while it runs).
+	Live io.Writer
 }
 
 // New returns a Terraform that runs bin with opts.
@@ -42,9 +47,10 @@ func New(bin *Binary, opts Options) *Terraform {
 		opts.Log = io.Discard
 	}
 	return &Terraform{
-		bin: bin,
-		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace},
-		log: opts.Log,
+		bin:  bin,
+		cmd:  command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace},
+		log:  opts.Log,
+		live: opts.Live,
 	}
 }
 
@@ -54,16 +60,31 @@ func (t *Terraform) Binary() *Binary { return t.bin }
 // exec runs one command and logs it. A command whose standard output is
 // data (show -json) logs its size rather than the data.
 func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Output, error) {
-	out, err := t.cmd.run(ctx, args...)
-	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
+	line := fmt.Sprintf("$ %s %s\n", t.bin.Name, strings.Join(args, " "))
+	c := t.cmd
+	if t.live != nil {
+		_, _ = io.WriteString(t.live, line)
+		c.stderrTee = t.live
+		if !dataOut {
+			c.stdoutTee = t.live
+		}
+	}
+	out, err := c.run(ctx, args...)
+	var tail strings.Builder
 	if dataOut {
-		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))
-	} else {
+		fmt.Fprintf(&tail, "(%d bytes of JSON)\n", len(out.Stdout))
+	}
+	if out.Code > 0 {
+		fmt.Fprintf(&tail, "(exit status %d)\n", out.Code)
+	}
+	_, _ = io.WriteString(t.log, line)
+	if !dataOut {
 		_, _ = t.log.Write(out.Stdout)
 	}
 	_, _ = t.log.Write(out.Stderr)
-	if out.Code > 0 {
-		fmt.Fprintf(t.log, "(exit status %d)\n", out.Code)
+	_, _ = io.WriteString(t.log, tail.String())
+	if t.live != nil {
+		_, _ = io.WriteString(t.live, tail.String())
 	}
 	return out, err
 }

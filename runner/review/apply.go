@@ -67,7 +67,8 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		ID: run, Operation: planner.OpApply, Repo: ref.RepoRef, MR: ref.Number, Commit: applyAt,
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
-	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
+	ctx = planner.WithLiveLog(ctx, r.cfg.Records.RunLog(ctx, rec))
+	sum, ver, err := r.applyAt(ctx, ev, applyAt, plans, planned, approvedFor(st, st.Head))
 	if err != nil {
 		state := records.StateFailed
 		if ctx.Err() != nil {
@@ -85,8 +86,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	if !ok {
 		state, status = records.StateFailed, forge.StatusFailed
 	}
+	rec.Verify = ver.record
 	r.cfg.Records.Finish(ctx, rec, state, &sum, nil)
-	note, err := r.recordApply(ctx, ref, cfg, st, run, sum, applyAt, trigger)
+	note, err := r.recordApply(ctx, ref, cfg, st, rec, sum, applyAt, trigger, ver.text)
 	r.setStatus(ctx, ev.Repo, st.Head, report(forge.StatusApply, status, sum, note))
 	if err != nil {
 		return err
@@ -102,9 +104,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 // recordApply keeps a finished apply in the merge request's state (its
 // claim done and the plans applied, when it succeeded; see once.go) and on
 // its note, and returns the note.
-func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks.Config, st *state, run string, sum planner.Summary, applyAt string, trigger records.Trigger) (forge.Note, error) {
+func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks.Config, st *state, rec *records.Record, sum planner.Summary, applyAt string, trigger records.Trigger, verified string) (forge.Note, error) {
 	ok := len(sum.Failed()) == 0
-	if err := r.endApply(ctx, st, run, &sum, applyAt); err != nil {
+	if err := r.endApply(ctx, st, rec.ID, &sum, applyAt); err != nil {
 		return forge.Note{}, err
 	}
 	next := "Apply failed: fix the cause, push, and strata plans again."
@@ -119,25 +121,30 @@ func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks
 			next += "Merge this merge request to release its locks."
 		}
 	}
-	return r.postNote(ctx, ref, r.render(cfg, sum, next))
+	return r.postNote(ctx, ref, r.render(cfg, sum, feedback(next, verified, r.runLinks(rec, sum))))
 }
 
-// applyAt applies planned (read from plans) at commit sha.
-func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, policiesApproved bool) (planner.Summary, error) {
+// applyAt applies planned (read from plans) at commit sha, then plans the
+// applied stacks again (verify.go).
+func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, policiesApproved bool) (planner.Summary, verdict, error) {
 	sess, err := r.open(ctx, ev, sha)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
 	defer sess.Close()
 	c, err := sess.Repo().Resolve(sha)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
 	an, err := sess.Repo().Analyze(ctx, c)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
-	return sess.ApplyPlanned(ctx, plans, c, an, planned, policiesApproved)
+	sum, err := sess.ApplyPlanned(ctx, plans, c, an, planned, policiesApproved)
+	if err != nil {
+		return sum, verdict{}, err
+	}
+	return sum, r.verify(ctx, sess, ev.MRRef(), sha, sum), nil
 }
 
 // pick selects the saved results to apply: every one, or those named.

@@ -33,7 +33,8 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 		Operation: planner.OpPlan, Repo: ref.RepoRef, MR: ref.Number, Commit: ev.HeadSHA,
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
-	sum, note, err := r.planMR(ctx, ev, st, only)
+	ctx = planner.WithLiveLog(ctx, r.cfg.Records.RunLog(ctx, rec))
+	sum, note, err := r.planMR(ctx, ev, st, only, rec)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
@@ -59,7 +60,7 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only []string, trig
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
 // It returns the run and strata's note.
-func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only []string) (planner.Summary, forge.Note, error) {
+func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only []string, rec *records.Record) (planner.Summary, forge.Note, error) {
 	ref := ev.MRRef()
 	sess, err := r.open(ctx, ev, ev.HeadSHA)
 	if err != nil {
@@ -103,7 +104,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only [
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
-	bodies := r.render(cfg, sum, nextStep(cfg, sum))
+	bodies := r.render(cfg, sum, feedback(nextStep(cfg, sum), "", r.runLinks(rec, sum)))
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}

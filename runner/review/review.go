@@ -45,7 +45,10 @@ type Config struct {
 	// "group:path" / "team:path" for forge groups); empty allows anyone
 	// who may comment, within the apply requirements.
 	Appliers []string
-	Log      *slog.Logger
+	// PublicURL is where strata's web page is reached ("https://strata.
+	// example.com"); when set, notes link each stack to its run's page.
+	PublicURL string
+	Log       *slog.Logger
 }
 
 // Reviewer handles the merge requests of one forge.
