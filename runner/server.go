@@ -24,6 +24,7 @@ import (
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/review"
 	"github.com/strata-iac/strata/runner/store"
+	"github.com/strata-iac/strata/runner/ui"
 	"github.com/strata-iac/strata/runner/workspace"
 )
 
@@ -93,6 +94,7 @@ type Server struct {
 	reviewers map[string]*review.Reviewer
 	drift     *drift.Scheduler
 	records   *records.Recorder
+	ui        *ui.UI
 	// handlers maps a queue item's kind to what handles it.
 	handlers map[string]func(ctx context.Context, payload []byte) error
 
@@ -135,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if err := s.newUI(); err != nil {
+		return nil, err
+	}
 	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded, Redactor: cfg.Feedback.Redactor}
 	ws := &workspace.Mirrors{
 		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
@@ -185,8 +190,8 @@ func (s *Server) allowed(repo forge.RepoRef) bool {
 	return false
 }
 
-// Handler serves POST /events/<forge> for every forge, GET /healthz and
-// GET /metrics.
+// Handler serves POST /events/<forge> for every forge, GET /healthz,
+// GET /metrics and, when configured, the web page under /ui.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for name, f := range s.forges {
@@ -197,6 +202,7 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.mountUI(mux)
 	return mux
 }
 

@@ -81,3 +81,7 @@ func StackAnchor(dir, workspace string) string {
 	}
 	return "stack-" + dir
 }
+
+// AuditKey is the audit record of one action taken by hand on the web
+// page (a force-unlock), under audit/, sortable by time.
+func AuditKey(id string) string { return "audit/" + id + ".json" }

@@ -28,14 +28,17 @@ const defaultLogEvery = time.Second
 // RunLog is the log of one run in progress. It implements planner.LiveLog
 // and is safe for concurrent use by the run's stacks.
 type RunLog struct {
-	rec  *Recorder
-	key  string
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	cut  int // bytes dropped past maxLog
-	gen  int // bumped by every write
-	done chan struct{}
-	stop context.CancelFunc
+	rec *Recorder
+	key string
+	mu  sync.Mutex
+	buf bytes.Buffer
+	cut int // bytes dropped past maxLog
+	gen int // bumped by every write
+	// writers are the stacks' writers, one per stack instance, so that a
+	// line cut between two writes stays one line.
+	writers map[string]*stackWriter
+	done    chan struct{}
+	stop    context.CancelFunc
 }
 
 // RunLog returns the log of rec, a run this Recorder started, creating it on
@@ -67,13 +70,24 @@ func (l *RunLog) Printf(format string, args ...any) {
 }
 
 // Stack is the writer of one stack instance's output: each line it is
-// given is logged with the time and the stack's name.
+// given is logged with the time and the stack's name. The same stack
+// gets the same writer.
 func (l *RunLog) Stack(dir, workspace string) io.Writer {
 	name := dir
 	if workspace != "" && workspace != "default" {
 		name += "@" + workspace
 	}
-	return &stackWriter{log: l, name: name}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.writers[name]; w != nil {
+		return w
+	}
+	if l.writers == nil {
+		l.writers = map[string]*stackWriter{}
+	}
+	w := &stackWriter{log: l, name: name}
+	l.writers[name] = w
+	return w
 }
 
 func (l *RunLog) line(name, text string) {
