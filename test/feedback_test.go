@@ -1,6 +1,10 @@
 package test
 
 import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,7 +29,7 @@ func TestServerVerifiesApplies(t *testing.T) {
 	const repo = "acme/infra"
 	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
 	data := t.TempDir()
-	srv := startServer(t, gl, data, "--public-url", "https://strata.example.com/")
+	srv := startServer(t, gl, data, "--public-url", "https://strata.example.com/", "--ui-users-file", writeUsers(t))
 
 	apply := func(iid int64, branch string, files map[string]string) {
 		t.Helper()
@@ -67,6 +71,12 @@ func TestServerVerifiesApplies(t *testing.T) {
 	}
 	if strings.Contains(string(logText), gl.Token) {
 		t.Error("the run log holds the GitLab token")
+	}
+	page := signedIn(t, srv, "vic", "vic-password", "/ui/runs/gitlab/acme/infra/"+m[1])
+	for _, want := range []string{`<section id="stack-live/staging/network">`, "Apply complete!", "✅ verified: no changes"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the run page lacks %q:\n%s", want, page)
+		}
 	}
 	plans, _ := filepath.Glob(filepath.Join(runs, "*.log"))
 	if len(plans) < 2 {
@@ -121,4 +131,21 @@ func TestApplyVerify(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("apply --verify with changes left: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// signedIn signs in to the web page of srv and returns the page at p.
+func signedIn(t *testing.T, srv *e2eServer, user, password, p string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.url("/ui/login"), url.Values{"user": {user}, "password": {password}, "next": {p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != p {
+		t.Fatalf("sign in and GET %s: HTTP %d at %s\n%s", p, resp.StatusCode, resp.Request.URL, body)
+	}
+	return string(body)
 }

@@ -47,7 +47,8 @@ func newServerCmd() *cobra.Command {
 		Use:   "server",
 		Short: "Serve GitLab and GitHub webhooks: plan merge and pull requests, apply them when approved or merged",
 		Long: `Serve POST /events/gitlab and POST /events/github (webhooks), GET /healthz
-and GET /metrics.
+and GET /metrics, and, with --ui-users-file or --ui-auth-header, the web page
+under /ui (locks, runs and their logs, drift, the queue).
 
 The server serves GitLab when it has a GitLab token, GitHub when it has a
 GitHub token or a GitHub App, and both when it has both.

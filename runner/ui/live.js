@@ -17,6 +17,7 @@
           setTimeout(poll, 1000);
         } else {
           document.getElementById("live").textContent = "the run ended: reload for the log of each stack";
+          document.getElementById("state").textContent = "ended";
         }
       });
     }).catch(function () { setTimeout(poll, 3000); });
