@@ -149,3 +149,20 @@ func signedIn(t *testing.T, srv *e2eServer, user, password, p string) string {
 	}
 	return string(body)
 }
+
+// TestServerRefusesBadWebPageFlags: a proxy header without the
+// proxy's addresses, a users file that does not exist and a public URL
+// that is not one are each refused at start with what to give.
+func TestServerRefusesBadWebPageFlags(t *testing.T) {
+	env := []string{"STRATA_GITLAB_TOKEN=t0ken-for-tests", "STRATA_GITLAB_WEBHOOK_SECRET=s3cret-for-tests", "XDG_DATA_HOME=" + t.TempDir()}
+	for flag, want := range map[string][]string{
+		"--ui-auth-header": {"X-Forwarded-User", "--ui-auth-header needs --ui-auth-proxy CIDR"},
+		"--ui-users-file":  {filepath.Join(t.TempDir(), "missing"), "--ui-users-file: open"},
+		"--public-url":     {"strata.example.com", `--public-url "strata.example.com": give the server's address`},
+	} {
+		r := runStrata(t, env, "server", "--listen", "127.0.0.1:0", flag, want[0])
+		if r.code != 1 || !strings.Contains(r.stderr, want[1]) {
+			t.Errorf("server %s %s: exit %d, stderr %q; want 1 and %q", flag, want[0], r.code, r.stderr, want[1])
+		}
+	}
+}

@@ -31,5 +31,6 @@
 //     sorted newest first, read up to the end of the page asked for.
 //     Finished records never change (but an interrupted one, which its
 //     own run may still overwrite), so each is read from the store once
-//     and kept; BenchmarkRunsPage measures a page of 10,000 runs.
+//     and kept (up to 100,000 of them, then the cache starts again);
+//     BenchmarkRunsPage measures a page of 10,000 runs.
 package ui

@@ -21,7 +21,8 @@ type driftRepo struct {
 
 type driftStack struct {
 	Dir     string
-	Verdict string // drifted, failed, in line
+	Verdict string // drifted, not checked, in line
+	Class   string // the verdict's style: drifted, failed, ok
 	Issue   int64
 	Runs    string // the runs list of the stack
 }
@@ -50,13 +51,13 @@ func (u *UI) driftPage(w http.ResponseWriter, r *http.Request, user User) {
 			d.RunPage = records.RunPage(ref, scan.Run)
 		}
 		for _, dir := range scan.Stacks {
-			s := driftStack{Dir: dir, Verdict: "in line", Issue: scan.Issues[dir],
+			s := driftStack{Dir: dir, Verdict: "in line", Class: "ok", Issue: scan.Issues[dir],
 				Runs: (runFilter{Repo: ref.String(), Stack: dir, Op: "drift"}).query(1)}
 			switch {
 			case slices.Contains(scan.Failed, dir):
-				s.Verdict = "not checked"
+				s.Verdict, s.Class = "not checked", "failed"
 			case slices.Contains(scan.Drifted, dir):
-				s.Verdict = "drifted"
+				s.Verdict, s.Class = "drifted", "drifted"
 			}
 			d.Stacks = append(d.Stacks, s)
 		}

@@ -59,6 +59,10 @@ func (f runFilter) query(p int) string {
 	return "/ui/runs?" + v.Encode()
 }
 
+// maxCached bounds the finished records kept in memory (a few hundred
+// bytes each); past it the cache starts again.
+const maxCached = 100_000
+
 // runRow is one run in the list.
 type runRow struct {
 	*records.Record
@@ -148,6 +152,9 @@ func (u *UI) record(ctx context.Context, key string) (*records.Record, error) {
 	// own and be written again; a running one is still changing.
 	if rec.State != records.StateRunning && rec.State != records.StateInterrupted {
 		u.mu.Lock()
+		if len(u.cache) >= maxCached {
+			clear(u.cache)
+		}
 		u.cache[key] = rec
 		u.mu.Unlock()
 	}

@@ -366,3 +366,19 @@ func TestRunsListAndRunPage(t *testing.T) {
 		t.Errorf("ended log: %q, %s", rest, h.Get("X-Strata-Run"))
 	}
 }
+
+// TestUsersFileErrors: a broken users file is refused with its line and
+// what to write instead.
+func TestUsersFileErrors(t *testing.T) {
+	hash, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	for content, want := range map[string]string{
+		"ada:" + string(hash):             "users:1: want NAME:BCRYPT_HASH:ROLE",
+		"ada:plaintext:admin":             `users:1: the hash of "ada" is not a bcrypt hash`,
+		"\nada:" + string(hash) + ":root": `users:2: role "root" of "ada": want viewer or admin`,
+		"ada:" + string(hash) + ":admin\nada:" + string(hash) + ":viewer": `users:2: "ada" is listed twice`,
+	} {
+		if _, err := ParseUsers("users", []byte(content)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseUsers(%q) = %v, want %q", content, err, want)
+		}
+	}
+}
