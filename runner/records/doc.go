@@ -12,6 +12,7 @@
 //	drift/<forge>/<repo>/state.json         the last drift scan's verdicts
 //	drift/<forge>/<repo>/scans/<id>/        a scan's plans and drift.json
 //	repos/<forge>/<repo>.json               the repositories strata knows
+//	audit/<id>.json                         force-unlocks from the web page
 //
 // Decisions:
 //   - A run is written under runs/active/ when it starts and moved to its

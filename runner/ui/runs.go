@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/strata-iac/strata/runner/forge"
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
@@ -95,32 +97,56 @@ func (u *UI) listRuns(ctx context.Context, f runFilter) ([]runRow, bool, error) 
 	skip, size := (f.Page-1)*u.cfg.PageSize, u.cfg.PageSize
 	var rows []runRow
 	seen := map[string]bool{}
-	for _, k := range keys {
-		id := strings.TrimSuffix(path.Base(k), ".json")
-		if seen[id] {
-			continue // the active record of a run that just ended
-		}
-		rec, err := u.record(ctx, k)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+	for start := 0; start < len(keys); start += readBatch {
+		batch := keys[start:min(start+readBatch, len(keys))]
+		recs, err := u.records(ctx, batch)
 		if err != nil {
 			return nil, false, err
 		}
-		if !f.match(rec) {
-			continue
+		for i, rec := range recs {
+			id := strings.TrimSuffix(path.Base(batch[i]), ".json")
+			if rec == nil || seen[id] || !f.match(rec) {
+				continue // gone, or the active record of a run that just ended
+			}
+			seen[id] = true
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if len(rows) == size {
+				return rows, true, nil
+			}
+			rows = append(rows, u.runRow(rec))
 		}
-		seen[id] = true
-		if skip > 0 {
-			skip--
-			continue
-		}
-		if len(rows) == size {
-			return rows, true, nil
-		}
-		rows = append(rows, u.runRow(rec))
 	}
 	return rows, false, nil
+}
+
+// readBatch is how many records listRuns reads before it looks at them,
+// readersOnce how many it reads at once.
+const (
+	readBatch   = 64
+	readersOnce = 16
+)
+
+// records reads the records at keys, readersOnce at a time (a store is
+// often S3, where each read is a round trip); a record that is gone is
+// nil.
+func (u *UI) records(ctx context.Context, keys []string) ([]*records.Record, error) {
+	out := make([]*records.Record, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readersOnce)
+	for i, k := range keys {
+		g.Go(func() error {
+			rec, err := u.record(gctx, k)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			out[i] = rec
+			return err
+		})
+	}
+	return out, g.Wait()
 }
 
 func (u *UI) runRow(rec *records.Record) runRow {
