@@ -81,14 +81,21 @@ func slowState(t *testing.T) (url string, release func()) {
 // an open merge request but cannot unlock it; an admin force-unlocks it
 // after the confirmation and `strata locks list` no longer shows it; the
 // log of a running plan grows on its page as terraform prints. The
-// screenshots are kept in the test's temp dir (STRATA_UI_SCREENSHOTS
-// names another directory).
+// screenshots are kept, for CI's artifacts, in a new directory under the
+// temp dir (strata-ui-screenshots-*, named in the test's log), or in
+// STRATA_UI_SCREENSHOTS.
 func TestWebPageInChromium(t *testing.T) {
 	needTerraform(t)
 	chrome := needChromium(t)
 	shots := os.Getenv("STRATA_UI_SCREENSHOTS")
 	if shots == "" {
-		shots = t.TempDir()
+		// Not t.TempDir(): the screenshots outlive the test, for CI to keep.
+		var err error
+		if shots, err = os.MkdirTemp("", "strata-ui-screenshots-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	gl := fakegitlab.New()
 	t.Cleanup(gl.Close)

@@ -125,7 +125,7 @@ func (r *Reviewer) recordApply(ctx context.Context, ref forge.MRRef, cfg *stacks
 }
 
 // applyAt applies planned (read from plans) at commit sha, then plans the
-// applied stacks again (verify.go).
+// applied stacks again (feedback.go).
 func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, policiesApproved bool) (planner.Summary, verdict, error) {
 	sess, err := r.open(ctx, ev, sha)
 	if err != nil {
