@@ -7,13 +7,19 @@
   var enc = new TextEncoder();
   function poll() {
     fetch(pre.dataset.src + "?from=" + from, {credentials: "same-origin"}).then(function (r) {
+      var state = r.headers.get("X-Strata-Run");
+      if (!state) {
+        // Not the log (the sign-in ran out): stop, and say so.
+        document.getElementById("live").textContent = "the log stopped following: reload the page";
+        return;
+      }
       return r.text().then(function (t) {
         if (t) {
           pre.textContent += t;
           from += enc.encode(t).length;
           pre.scrollTop = pre.scrollHeight;
         }
-        if (r.headers.get("X-Strata-Run") === "running") {
+        if (state === "running") {
           setTimeout(poll, 1000);
         } else {
           document.getElementById("live").textContent = "the run ended: reload for the log of each stack";
