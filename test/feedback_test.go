@@ -138,7 +138,17 @@ func signedIn(t *testing.T, srv *e2eServer, user, password, p string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(srv.url("/ui/login"), url.Values{"user": {user}, "password": {password}, "next": {p}})
+	form, err := c.Get(srv.url("/ui/login"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(form.Body)
+	form.Body.Close()
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if token == nil {
+		t.Fatalf("the sign-in form has no CSRF token:\n%s", page)
+	}
+	resp, err := c.PostForm(srv.url("/ui/login"), url.Values{"user": {user}, "password": {password}, "next": {p}, "csrf": {token[1]}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@
 //     signed with the session key (HMAC-SHA256: name, role, expiry), so
 //     any replica with the same key accepts it; SameSite=Strict and
 //     HttpOnly.
+//   - The sign-in form carries an HMAC of a nonce in a cookie of its own,
+//     so a form posted from another site signs nobody in (login CSRF).
 //   - Every form that changes something carries a CSRF token, an HMAC of
 //     the user, role and day under the session key, checked before
 //     anything else; force-unlock also needs the admin role, a

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -157,10 +159,20 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	u.renderLogin(w, r.URL.Query().Get("next"), "", http.StatusOK)
 }
 
+// loginCookie holds the nonce the sign-in form's token is made from, so
+// that only a form this server gave out signs anyone in (no login CSRF).
+const loginCookie = "strata_login"
+
 func (u *UI) renderLogin(w http.ResponseWriter, next, msg string, code int) {
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	n := base64.RawURLEncoding.EncodeToString(nonce)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: n, Path: "/ui/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	w.WriteHeader(code)
-	_ = pages.ExecuteTemplate(w, "login.html", map[string]any{"Next": safeNext(next), "Error": msg, "Users": len(u.cfg.Users) > 0})
+	_ = pages.ExecuteTemplate(w, "login.html", map[string]any{"Next": safeNext(next), "Error": msg, "Users": len(u.cfg.Users) > 0,
+		"CSRF": u.sign.mac("login", n)})
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
@@ -173,8 +185,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
-	user, ok := u.cfg.Users.check(r.PostForm.Get("user"), r.PostForm.Get("password"))
 	next := r.PostForm.Get("next")
+	if c, err := r.Cookie(loginCookie); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(u.sign.mac("login", c.Value))) {
+		u.renderLogin(w, next, "This sign-in form is stale or was not made by strata: sign in again.", http.StatusForbidden)
+		return
+	}
+	user, ok := u.cfg.Users.check(r.PostForm.Get("user"), r.PostForm.Get("password"))
 	if !ok {
 		u.cfg.Log.Warn("ui: sign-in refused", "user", r.PostForm.Get("user"), "remote", r.RemoteAddr)
 		u.renderLogin(w, next, "Wrong name or password.", http.StatusUnauthorized)

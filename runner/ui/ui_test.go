@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +100,8 @@ func (f *fixture) client() *http.Client {
 func (f *fixture) signIn(name, password string) *http.Client {
 	f.t.Helper()
 	c := f.client()
-	resp, err := c.PostForm(f.srv.URL+"/ui/login", url.Values{"user": {name}, "password": {password}, "next": {"/ui/runs"}})
+	_, form, _ := get(f.t, c, f.srv.URL+"/ui/login")
+	resp, err := c.PostForm(f.srv.URL+"/ui/login", url.Values{"user": {name}, "password": {password}, "next": {"/ui/runs"}, "csrf": {csrfField.FindStringSubmatch(form)[1]}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func (f *fixture) signIn(name, password string) *http.Client {
 	return c
 }
 
-func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
+func get(t testing.TB, c *http.Client, u string) (int, string, http.Header) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -142,13 +144,26 @@ func TestAnonymousIsSentToSignIn(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("anonymous unlock: HTTP %d, want 401", resp.StatusCode)
 	}
-	resp, err = c.PostForm(f.srv.URL+"/ui/login", url.Values{"user": {"ada"}, "password": {"wrong"}})
+	_, form, _ := get(t, c, f.srv.URL+"/ui/login")
+	token := csrfField.FindStringSubmatch(form)[1]
+	resp, err = c.PostForm(f.srv.URL+"/ui/login", url.Values{"user": {"ada"}, "password": {"wrong"}, "csrf": {token}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized || len(c.Jar.Cookies(resp.Request.URL)) != 0 {
-		t.Errorf("wrong password: HTTP %d, cookies %v", resp.StatusCode, c.Jar.Cookies(resp.Request.URL))
+	ui, _ := url.Parse(f.srv.URL + "/ui/")
+	if resp.StatusCode != http.StatusUnauthorized || len(c.Jar.Cookies(ui)) != 0 {
+		t.Errorf("wrong password: HTTP %d, cookies %v", resp.StatusCode, c.Jar.Cookies(ui))
+	}
+	// A sign-in form from elsewhere (no nonce cookie of this server's)
+	// signs nobody in, even with the right password.
+	resp, err = f.client().PostForm(f.srv.URL+"/ui/login", url.Values{"user": {"ada"}, "password": {"ada-pw"}, "csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == sessionCookie }) {
+		t.Errorf("a sign-in without this server's form: HTTP %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 	// A forged cookie does not sign anyone in.
 	u, _ := url.Parse(f.srv.URL + "/ui")
