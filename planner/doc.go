@@ -88,6 +88,15 @@
 //   - Private files: DATA_DIR/work and DATA_DIR/state are made 0700, each
 //     stack's state directory too, and what terraform wrote there 0600 after
 //     every run, whatever the data dir's mode was.
+//   - Live output: a LiveLog in the context (WithLiveLog) receives each
+//     stack's terraform output as terraform prints it (the server's run
+//     logs), besides Result.Log, which holds it once the run ended. The
+//     context carries it so that every way of planning and applying
+//     passes it on without a parameter of its own.
+//   - Verification (Verify): after an apply, the applied stacks are
+//     planned again at the same commit, without policies and without
+//     saving; a stack whose new plan still changes something did not
+//     converge, most often because of a perpetual diff.
 //   - Errors: what a Selection cannot resolve (an unknown ref, a broken
 //     strata.yaml, a directory that is not a stack) is permanent in package
 //     internal/fault's terms; the caller tells the user instead of retrying.

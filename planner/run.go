@@ -208,6 +208,7 @@ func (rn *run) setup() error {
 		Env:     env,
 		Grace:   rn.r.grace,
 		Log:     &rn.log,
+		Live:    liveWriter(rn.stackCtx, job.Dir, job.Workspace),
 		Observe: rn.watch.Line,
 		Sandbox: rn.r.sandbox,
 		Mounts:  rn.mounts(root, stateDir, env),

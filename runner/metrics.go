@@ -14,6 +14,7 @@ type metrics struct {
 	locksHeld   prometheus.Gauge         // strata_locks_held
 	// bodiesWaiting: strata_webhook_bodies_waiting
 	bodiesWaiting prometheus.Gauge
+	verified      *prometheus.CounterVec // strata_apply_verified_total{result}
 }
 
 func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters, bodiesReading func() float64) (*metrics, error) {
@@ -35,6 +36,13 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters, bodiesReadin
 			Name: "strata_locks_held",
 			Help: "Stack locks held, as of the last lock sweep.",
 		}),
+		verified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_apply_verified_total",
+			Help: "Applies whose stacks were planned again afterwards, by result (verified, not_converged, error).",
+		}, []string{"result"}),
+	}
+	for _, r := range []string{records.VerifyVerified, records.VerifyNotConverged, records.VerifyError} {
+		m.verified.WithLabelValues(r)
 	}
 	m.bodiesWaiting = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "strata_webhook_bodies_waiting",
@@ -52,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters, bodiesReadin
 		Name: "strata_queue_dead_letters",
 		Help: "Events the queue gave up on (the dead letters, SQS's dead-letter queue): each was logged when it moved there.",
 	}, deadLetters)
-	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.bodiesWaiting, depth, dead, reading} {
+	for _, c := range []prometheus.Collector{m.events, m.runs, m.runDuration, m.locksHeld, m.bodiesWaiting, m.verified, depth, dead, reading} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -64,4 +72,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth, deadLetters, bodiesReadin
 func (m *metrics) runEnded(rec *records.Record) {
 	m.runs.WithLabelValues(string(rec.Operation), string(rec.State)).Inc()
 	m.runDuration.WithLabelValues(string(rec.Operation)).Observe(rec.EndedAt.Sub(rec.StartedAt).Seconds())
+	if rec.Verify != nil {
+		m.verified.WithLabelValues(rec.Verify.Result).Inc()
+	}
 }

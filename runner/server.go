@@ -25,6 +25,7 @@ import (
 	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/review"
 	"github.com/strata-iac/strata/runner/store"
+	"github.com/strata-iac/strata/runner/ui"
 	"github.com/strata-iac/strata/runner/workspace"
 )
 
@@ -95,6 +96,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// Feedback configures run logs, the notes' links and the web page.
+	Feedback Feedback
 }
 
 // Server is strata's webhook server and its workers: it owns the
@@ -108,6 +111,7 @@ type Server struct {
 	reviewers map[string]*review.Reviewer
 	drift     *drift.Scheduler
 	records   *records.Recorder
+	ui        *ui.UI
 	// handlers maps a queue item's kind to what handles it.
 	handlers map[string]func(ctx context.Context, payload []byte) error
 
@@ -159,7 +163,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded}
+	if err := s.newUI(); err != nil {
+		return nil, err
+	}
+	s.records = &records.Recorder{Store: cfg.Store, Replica: cfg.Replica, Lease: cfg.ReplicaLease, Log: cfg.Logger, Ended: m.runEnded, Redactor: cfg.Feedback.Redactor}
 	ws := &workspace.Mirrors{
 		Mirrors: &mirror.Mirrors{Dir: cfg.DataDir + "/mirrors", AllowFileRemotes: cfg.AllowFileRemotes, Logger: cfg.Logger},
 		Cloners: map[string]forge.Cloner{}, DataDir: cfg.DataDir, StackTimeout: cfg.StackTimeout, Environ: cfg.Environ,
@@ -176,7 +183,7 @@ func New(cfg Config) (*Server, error) {
 		driftForges[name] = f
 		rv, err := review.New(review.Config{
 			Forge: f, Locks: cfg.Locks, Store: cfg.Store, Workspaces: ws, Records: s.records,
-			AllowForks: cfg.AllowForks, Appliers: cfg.Appliers, Log: cfg.Logger,
+			AllowForks: cfg.AllowForks, Appliers: cfg.Appliers, Log: cfg.Logger, PublicURL: cfg.Feedback.PublicURL,
 		})
 		if err != nil {
 			return nil, err
@@ -210,8 +217,8 @@ func (s *Server) allowed(repo forge.RepoRef) bool {
 	return false
 }
 
-// Handler serves POST /events/<forge> for every forge, GET /healthz and
-// GET /metrics.
+// Handler serves POST /events/<forge> for every forge, GET /healthz,
+// GET /metrics and, when configured, the web page under /ui.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for name, f := range s.forges {
@@ -222,6 +229,7 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.mountUI(mux)
 	return mux
 }
 

@@ -14,8 +14,8 @@ func TestServerHelpShowsPlaceholders(t *testing.T) {
 		t.Fatalf("server --help: exit %d: %s", r.code, r.stderr)
 	}
 	for _, line := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(line, "--appliers") && !strings.Contains(line, "--appliers USER[,group:PATH] ") {
-			t.Errorf("the --appliers line reads %q, want the placeholder USER[,group:PATH]", line)
+		if strings.Contains(line, "--appliers") && !strings.Contains(line, "--appliers USER[,group:PATH|team:ORG/SLUG] ") {
+			t.Errorf("the --appliers line reads %q, want the placeholder USER[,group:PATH|team:ORG/SLUG]", line)
 		}
 	}
 	if !strings.Contains(r.stdout, "--webhook-max-bodies int") {

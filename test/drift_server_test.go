@@ -24,6 +24,7 @@ import (
 	"github.com/strata-iac/strata/runner/forge/gitlab"
 	"github.com/strata-iac/strata/runner/lock"
 	"github.com/strata-iac/strata/runner/queue"
+	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
 )
 
@@ -158,6 +159,9 @@ func driftRuns(t *testing.T, st store.Store, repo string) []runRecord {
 	}
 	var out []runRecord
 	for _, k := range keys {
+		if !records.IsRecordKey(k) {
+			continue // the run's log
+		}
 		data, err := st.Get(context.Background(), k)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strata-iac/strata/internal/fakegitlab"
+	"github.com/strata-iac/strata/runner/records"
 	"github.com/strata-iac/strata/runner/store"
 	_ "github.com/strata-iac/strata/runner/store/s3" // s3:// for the fleet's store
 )
@@ -168,6 +169,9 @@ func (f *fleet) runs(repo string, active bool) []fleetRun {
 	}
 	var out []fleetRun
 	for _, k := range keys {
+		if !records.IsRecordKey(k) {
+			continue // the run's log
+		}
 		data, err := f.store.Get(ctx, k)
 		if err != nil {
 			continue // finished between List and Get

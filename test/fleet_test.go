@@ -172,7 +172,10 @@ func TestFleetSurvivesKilledReplicas(t *testing.T) {
 	const mrs = 5
 	gl := fakegitlab.New()
 	t.Cleanup(gl.Close)
-	f := newFleet(t, gl, "fleet-kill", 3)
+	// The provisioners count their runs in the test's temp dir, which the
+	// sandbox hides from terraform (what it hides is the subject of
+	// TestServerSandboxKeepsPlanCodeFromStrata).
+	f := newFleet(t, gl, "fleet-kill", 3, "--sandbox", "off")
 	counters := t.TempDir()
 	files := map[string]string{"strata.yaml": fmt.Sprintf(`version: 1
 apply_on: merge
@@ -225,7 +228,7 @@ backend:
 	})
 	f.replica(killedPlan.Replica).kill()
 	t.Logf("killed %s in the middle of plan run %s of !1", killedPlan.Replica, killedPlan.ID)
-	f.start("replica-d")
+	f.start("replica-d", "--sandbox", "off")
 
 	planned := func(i int) bool {
 		for _, r := range byMR(f.runs(repo, false), "plan")[int64(i)] {

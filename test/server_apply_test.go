@@ -93,7 +93,9 @@ func TestServerInterruptedApplyCanBeRetried(t *testing.T) {
 	const repo = "acme/interrupted"
 	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
 	data := t.TempDir()
-	srv := startServer(t, gl, data, "--locks", "dynamodb://"+table, "--store", "s3://"+bucket+"/strata")
+	// The provisioner marks its start in the test's temp dir, which the
+	// sandbox hides from terraform.
+	srv := startServer(t, gl, data, "--locks", "dynamodb://"+table, "--store", "s3://"+bucket+"/strata", "--sandbox", "off")
 
 	// The first apply sleeps in its provisioner, the retry does not.
 	started := filepath.Join(t.TempDir(), "started")

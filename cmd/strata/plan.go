@@ -159,9 +159,9 @@ stacks still run and report).`,
 func newApplyCmd() *cobra.Command {
 	var f runFlags
 	var out string
-	var approvePolicies bool
+	var approvePolicies, verify bool
 	c := &cobra.Command{
-		Use:   "apply --out DIR [--stack DIR]...",
+		Use:   "apply --out DIR [--stack DIR]... [--verify]",
 		Short: "Apply the plans saved by strata plan --out, exactly as reviewed",
 		Long: `Apply the plans strata plan saved in --out (a directory or s3://BUCKET/PREFIX),
 in depends_on order, up to --parallel at once: a stack starts once those it
@@ -174,7 +174,12 @@ touched. A stack whose policy checks failed is refused unless --approve-policies
 says a policy owner accepted them. A partial plan (made with --target) is
 applied only when its stack is named with --stack.
 
-Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`,
+With --verify, every applied stack is planned again afterwards: "verified: no
+changes" when the infrastructure now matches the code, else "not converged"
+with the changes that remain (usually a perpetual diff).
+
+Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise;
+with --verify, 2 when every stack applied but changes remain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -197,13 +202,20 @@ Exit status: 0 when every stack applied (or had nothing to apply), 1 otherwise.`
 			if err := printTable(cmd.OutOrStdout(), summary); err != nil {
 				return err
 			}
-			if failed := summary.Failed(); len(failed) > 0 {
+			failed := summary.Failed()
+			if verify {
+				if err := verifyApply(cmd, s, f.head, summary); err != nil && len(failed) == 0 {
+					return err
+				}
+			}
+			if len(failed) > 0 {
 				return withCode(exitError, fmt.Errorf("%d of %d stacks not applied: %s", len(failed), len(summary.Stacks), strings.Join(failed, ", ")))
 			}
 			return nil
 		},
 	}
 	f.register(c)
+	c.Flags().BoolVar(&verify, "verify", false, "plan every applied stack again and report whether changes remain (exit 2 when some do)")
 	c.Flags().StringVar(&out, "out", "", "the directory or s3://BUCKET/PREFIX that strata plan --out wrote (required)")
 	c.Flags().BoolVar(&approvePolicies, "approve-policies", false, "apply stacks whose policy checks failed (a policy owner accepted them)")
 	c.Flags().IntVar(&f.parallel, "parallel", 0, "stacks applied at once (default: strata.yaml's parallel, else the number of CPUs)")

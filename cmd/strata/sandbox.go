@@ -77,7 +77,7 @@ func operationEnv(env []string) (plan, apply []string, err error) {
 // terraform, the notify webhook's URL.
 func secretVar(name string) bool {
 	return redact.SecretName(name) || strings.HasPrefix(name, planEnvPrefix) || strings.HasPrefix(name, applyEnvPrefix) ||
-		name == envName("notify-webhook")
+		name == envName("notify-webhook") || name == envName("ui-session-key")
 }
 
 // urlSecrets are the parts of a URL that hold a secret: the whole URL, its

@@ -43,6 +43,7 @@ type serverFlags struct {
 	driftSchedule, notifyWebhook         string
 	logFormat, replica                   string
 	sandbox                              string
+	feedback                             feedbackFlags
 
 	webhookMaxMiB, webhookBodies int
 	webhookBodyTimeout           time.Duration
@@ -54,7 +55,8 @@ func newServerCmd() *cobra.Command {
 		Use:   "server",
 		Short: "Serve GitLab and GitHub webhooks: plan merge and pull requests, apply them when approved or merged",
 		Long: `Serve POST /events/gitlab and POST /events/github (webhooks), GET /healthz
-and GET /metrics.
+and GET /metrics, and, with --ui-users-file or --ui-auth-header, the web page
+under /ui (locks, runs and their logs, drift, the queue).
 
 The server serves GitLab when it has a GitLab token, GitHub when it has a
 GitHub token or a GitHub App, and both when it has both.
@@ -95,7 +97,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.StringVar(&f.githubSecretFile, "github-webhook-secret-file", "", "file holding the GitHub webhook secret (else STRATA_GITHUB_WEBHOOK_SECRET)")
 	fl.BoolVar(&f.githubPlanDrafts, "github-plan-drafts", false, "plan draft pull requests too (by default they are planned once marked ready for review)")
 	fl.StringSliceVar(&f.repoAllowlist, "repo-allowlist", nil, "forge/owner/name globs of the repositories strata acts for, e.g. gitlab/acme/**,github/acme/* (default none)")
-	fl.StringSliceVar(&f.appliers, "appliers", nil, "who may comment \"strata apply\": usernames, group:PATH (GitLab) or team:ORG/SLUG (GitHub) (default anyone, within the requirements)")
+	fl.StringSliceVar(&f.appliers, "appliers", nil, "who may comment \"strata apply\": `USER[,group:PATH|team:ORG/SLUG]`, usernames, GitLab groups or GitHub teams (default anyone, within the requirements)")
 	fl.BoolVar(&f.allowFileRemotes, "allow-file-remotes", false, "clone file:// URLs from payloads (tests only)")
 	fl.BoolVar(&f.allowForks, "allow-forks", false, "plan merge and pull requests from forks, running their code with the server's credentials")
 	fl.IntVar(&f.workers, "workers", 2, "events processed at once")
@@ -112,6 +114,7 @@ STRATA_GITHUB_WEBHOOK_SECRET, or as files with --gitlab-token-file,
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json|text")
 	fl.StringVar(&f.replica, "replica", "", "name of this replica in run records (default: host name)")
 	fl.StringVar(&f.sandbox, "sandbox", string(tf.SandboxRequired), sandboxUsage)
+	f.feedback.register(fl)
 	return c
 }
 
@@ -133,7 +136,15 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	held, err := heldSecrets(append(creds.secrets(), urlSecrets(f.notifyWebhook)...)...)
+	page, err := f.feedback.ui(f)
+	if err != nil {
+		return err
+	}
+	own := append(creds.secrets(), urlSecrets(f.notifyWebhook)...)
+	if page != nil && page.SessionKey != nil {
+		own = append(own, string(page.SessionKey))
+	}
+	held, err := heldSecrets(own...)
 	if err != nil {
 		return err
 	}
@@ -185,6 +196,10 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 			return err
 		}
 	}
+	fb, err := f.feedback.feedback(page, red)
+	if err != nil {
+		return err
+	}
 	q, err := queue.Open(ctx, queueURL, qopts)
 	if err != nil {
 		return err
@@ -197,7 +212,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		BodyTimeout: f.webhookBodyTimeout, MaxBodies: f.webhookBodies,
 		Replica: f.replica, ReplicaLease: f.replicaLease, StackTimeout: f.stackTimeout, Logger: log,
 		Sandbox: sandbox, PlanEnv: held.plan, ApplyEnv: held.apply, Secrets: held.secrets,
-		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red},
+		Drift: drift.Settings{Schedule: f.driftSchedule, NotifyWebhook: f.notifyWebhook, Redactor: red}, Feedback: fb,
 	})
 	if err != nil {
 		return err

@@ -83,13 +83,15 @@ const referencePrefixes = "#!%&$~"
 func refersTo(r rune) bool { return r == '"' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // mrRef renders who holds a lock: a merge request reference made by the
-// server ("!12", "group/project!12") stays a link; anything else is
-// escaped.
+// server (GitLab's "!12", "group/project!12", GitHub's "#12",
+// "owner/repo#12") stays a link; anything else is escaped.
 func mrRef(s string) string {
 	s = clip(oneLine(s), maxShort)
-	if ref, n, ok := strings.Cut(s, "!"); ok && n != "" && strings.Trim(n, "0123456789") == "" &&
-		strings.Trim(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") == "" {
-		return s
+	for _, sep := range []string{"!", "#"} {
+		if ref, n, ok := strings.Cut(s, sep); ok && n != "" && strings.Trim(n, "0123456789") == "" &&
+			strings.Trim(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") == "" {
+			return s
+		}
 	}
 	return escapeText(s)
 }

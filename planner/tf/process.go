@@ -33,6 +33,9 @@ type command struct {
 	// binary).
 	sandbox *Sandbox
 	mounts  Mounts
+	// stdoutTee and stderrTee, when set, also receive what terraform
+	// prints, as it prints it.
+	stdoutTee, stderrTee io.Writer
 }
 
 // run starts terraform with args and waits for it.
@@ -64,11 +67,12 @@ func (c command) run(ctx context.Context, args ...string) (Output, error) {
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env
-	cmd.Stdout = &stdout
+	var observe io.Writer
 	if c.observe != nil {
-		cmd.Stdout = io.MultiWriter(&stdout, &lineWriter{fn: c.observe})
+		observe = &lineWriter{fn: c.observe}
 	}
-	cmd.Stderr = &stderr
+	cmd.Stdout = tee(&stdout, c.stdoutTee, observe)
+	cmd.Stderr = tee(&stderr, c.stderrTee)
 	cmd.SysProcAttr = sysProcAttr()
 	stop, started := interrupt, func() {}
 	if c.sandbox != nil {
@@ -116,4 +120,17 @@ func interrupt(p *os.Process) error {
 		return p.Kill()
 	}
 	return nil
+}
+
+func tee(buf *bytes.Buffer, also ...io.Writer) io.Writer {
+	ws := []io.Writer{buf}
+	for _, w := range also {
+		if w != nil {
+			ws = append(ws, w)
+		}
+	}
+	if len(ws) == 1 {
+		return buf
+	}
+	return io.MultiWriter(ws...)
 }

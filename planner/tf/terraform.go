@@ -14,9 +14,10 @@ import (
 // own (init.go, plan.go, …). It is for one run of one stack and is not
 // safe for concurrent use.
 type Terraform struct {
-	bin *Binary
-	cmd command
-	log io.Writer
+	bin  *Binary
+	cmd  command
+	log  io.Writer
+	live io.Writer
 }
 
 // Options configure a Terraform.
@@ -41,6 +42,10 @@ type Options struct {
 	// the local state, the plan file.
 	Sandbox *Sandbox
 	Mounts  Mounts
+	// Live, when set, receives the same as Log while it happens: each
+	// command line as the command starts, then its output as terraform
+	// prints it (a run's log, streamed while it runs).
+	Live io.Writer
 }
 
 // New returns a Terraform that runs bin with opts.
@@ -55,7 +60,8 @@ func New(bin *Binary, opts Options) *Terraform {
 		bin: bin,
 		cmd: command{bin: bin.Path, dir: opts.Dir, env: slices.Clip(opts.Env), grace: opts.Grace, observe: opts.Observe,
 			sandbox: opts.Sandbox, mounts: opts.Mounts},
-		log: opts.Log,
+		log:  opts.Log,
+		live: opts.Live,
 	}
 }
 
@@ -70,20 +76,34 @@ func (t *Terraform) exec(ctx context.Context, dataOut bool, args ...string) (Out
 }
 
 // execIn is exec with a command of its own (init's extra mounts).
-func (t *Terraform) execIn(ctx context.Context, cmd command, dataOut bool, args ...string) (Output, error) {
+func (t *Terraform) execIn(ctx context.Context, c command, dataOut bool, args ...string) (Output, error) {
+	line := fmt.Sprintf("$ %s %s\n", t.bin.Name, strings.Join(args, " "))
 	if dataOut {
-		cmd.observe = nil // data, not progress
+		c.observe = nil // data, not progress
 	}
-	out, err := cmd.run(ctx, args...)
-	fmt.Fprintf(t.log, "$ %s %s\n", t.bin.Name, strings.Join(args, " "))
+	if t.live != nil {
+		_, _ = io.WriteString(t.live, line)
+		c.stderrTee = t.live
+		if !dataOut {
+			c.stdoutTee = t.live
+		}
+	}
+	out, err := c.run(ctx, args...)
+	var tail strings.Builder
 	if dataOut {
-		fmt.Fprintf(t.log, "(%d bytes of JSON)\n", len(out.Stdout))
-	} else {
+		fmt.Fprintf(&tail, "(%d bytes of JSON)\n", len(out.Stdout))
+	}
+	if out.Code > 0 {
+		fmt.Fprintf(&tail, "(exit status %d)\n", out.Code)
+	}
+	_, _ = io.WriteString(t.log, line)
+	if !dataOut {
 		_, _ = t.log.Write(out.Stdout)
 	}
 	_, _ = t.log.Write(out.Stderr)
-	if out.Code > 0 {
-		fmt.Fprintf(t.log, "(exit status %d)\n", out.Code)
+	_, _ = io.WriteString(t.log, tail.String())
+	if t.live != nil {
+		_, _ = io.WriteString(t.live, tail.String())
 	}
 	return out, err
 }

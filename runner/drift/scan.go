@@ -165,6 +165,7 @@ func (d *Scheduler) scanRepo(ctx context.Context, tick tick, prev scanState) err
 	rec := d.cfg.Records.Start(ctx, records.Run{Operation: planner.OpDrift, Repo: repo.ref(), Trigger: records.TriggerSchedule})
 	rec.Scheduled = tick.At
 	next := scanState{Tick: tick.At, Run: rec.ID, Replica: d.cfg.Replica, Issues: prev.Issues}
+	ctx = planner.WithLiveLog(ctx, d.cfg.Records.RunLog(ctx, rec))
 	sum, ref, err := d.plan(ctx, repo)
 	if err != nil {
 		state := records.StateFailed

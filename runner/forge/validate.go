@@ -26,7 +26,8 @@ const (
 // path (the store's keys and the allowlist are built from it), the
 // commit SHAs, the numbers, the branch names, the user name and the
 // delivery ID. A push (ActionPushed) names no merge request, so it has no
-// number and no target branch. Errors are *WebhookError of kind ErrBadPayload naming the
+// number and no target branch; a comment may not name the head commit
+// (GitHub's do not: the reviewer asks the forge). Errors are *WebhookError of kind ErrBadPayload naming the
 // field.
 func (e Event) Validate() error {
 	bad := func(format string, args ...any) error {
@@ -46,7 +47,7 @@ func (e Event) Validate() error {
 		return bad("no delivery ID")
 	case len(e.DeliveryID) > MaxDeliveryIDLen:
 		return bad("the delivery ID is %d bytes long; at most %d are accepted", len(e.DeliveryID), MaxDeliveryIDLen)
-	case !IsSHA(e.HeadSHA):
+	case !IsSHA(e.HeadSHA) && (e.HeadSHA != "" || e.Action != ActionCommented):
 		return bad("head commit %q: want a commit SHA (40 or 64 hex digits)", clip(e.HeadSHA))
 	case e.OldHeadSHA != "" && !IsSHA(e.OldHeadSHA):
 		return bad("previous head commit (oldrev) %q: want a commit SHA (40 or 64 hex digits)", clip(e.OldHeadSHA))

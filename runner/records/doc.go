@@ -7,10 +7,13 @@
 //	mr/<forge>/<repo>/<n>/plans/<sha>/        its plans, in the --out layout
 //	mr/<forge>/<repo>/<n>/applied/<sha>.json  what the applies of those plans did
 //	runs/<forge>/<repo>/<id>.json             run records
+//	runs/<forge>/<repo>/<id>.log              their logs (terraform's output)
 //	runs/active/<id>.json                     runs in progress
+//	runs/active/<id>.log                      their logs so far
 //	drift/<forge>/<repo>/state.json           the last drift scan's verdicts
 //	drift/<forge>/<repo>/scans/<id>/          a scan's plans and drift.json
 //	repos/<forge>/<repo>.json                 the repositories strata knows
+//	audit/<id>.json                           force-unlocks from the web page
 //
 // Decisions:
 //   - A run is written under runs/active/ when it starts and moved to its
@@ -30,6 +33,13 @@
 //     failed before the new run sets it again, never after.
 //   - A record is written even when the run's context ended: a run cut
 //     short by shutdown still gets its end recorded.
+//   - A run's log is terraform's output, line by line, each line with its
+//     time and its stack, redacted (package internal/redact) as a whole
+//     every time it is written, so a secret split over lines is masked
+//     too. While the run goes on it is rewritten whole every LogEvery
+//     when it grew (stores hold objects, not appendable files); its run
+//     page polls it. It keeps at most 16 MiB and says how much it left
+//     out. A run closed by another replica keeps what its log streamed.
 //   - Failing to write a record is logged, never fatal: the run's result
 //     is on the merge request either way.
 //

@@ -162,12 +162,17 @@ func (r *Recorder) Abandon(ctx context.Context, match func(*Record) bool) []*Rec
 	}
 	var out []*Record
 	for _, k := range keys {
+		if !IsRecordKey(k) {
+			continue
+		}
 		data, tag, err := r.Store.GetTagged(ctx, k)
 		rec := &Record{}
 		if err != nil || json.Unmarshal(data, rec) != nil {
 			continue // finished meanwhile, or unreadable (Interrupted reports those)
 		}
-		if (match != nil && !match(rec)) || r.beating(rec.ID) || !r.Stale(rec, time.Now()) {
+		// A record already claimed (interrupted) is being closed by the
+		// replica that claimed it.
+		if rec.State != StateRunning || (match != nil && !match(rec)) || r.beating(rec.ID) || !r.Stale(rec, time.Now()) {
 			continue
 		}
 		claimed := *rec

@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/strata-iac/strata/runner/forge"
 )
@@ -47,6 +48,18 @@ func RunKey(repo forge.RepoRef, id string) string {
 // ActiveRunKey is the record of a run in progress.
 func ActiveRunKey(id string) string { return activePrefix + id + ".json" }
 
+// LogKey is the log of a finished run, next to its record.
+func LogKey(repo forge.RepoRef, id string) string {
+	return path.Join(repoPath(runsPrefix, repo), id+".log")
+}
+
+// ActiveLogKey is the log of a run in progress, as far as it got.
+func ActiveLogKey(id string) string { return activePrefix + id + ".log" }
+
+// IsRecordKey reports whether key, listed under a runs prefix, is a run
+// record (not a run's log).
+func IsRecordKey(key string) bool { return strings.HasSuffix(key, ".json") }
+
 // DriftStateKey is the last drift scan's verdicts of a repository.
 func DriftStateKey(repo forge.RepoRef) string { return repoPath(driftPrefix, repo) + "/state.json" }
 
@@ -60,3 +73,22 @@ func RepoKey(repo forge.RepoRef) string { return ReposPrefix + repo.String() + "
 
 // ReposOf is the prefix of the repository records of one forge.
 func ReposOf(forgeName string) string { return ReposPrefix + forgeName + "/" }
+
+// RunPage is the path, under the server's web page (package runner/ui),
+// of the page of run id of repo; the stack's section is at the fragment
+// StackAnchor gives.
+func RunPage(repo forge.RepoRef, id string) string {
+	return "/ui/runs/" + repo.Forge + "/" + repo.Path + "/" + id
+}
+
+// StackAnchor is the fragment of a stack instance's section of a run page.
+func StackAnchor(dir, workspace string) string {
+	if workspace != "" && workspace != "default" {
+		dir += "@" + workspace
+	}
+	return "stack-" + dir
+}
+
+// AuditKey is the audit record of one action taken by hand on the web
+// page (a force-unlock), under audit/, sortable by time.
+func AuditKey(id string) string { return "audit/" + id + ".json" }

@@ -66,6 +66,35 @@ type Record struct {
 	// when its replica last renewed the record of a run in progress.
 	Item      string    `json:"item,omitempty"`
 	Heartbeat time.Time `json:"heartbeat_at,omitzero"`
+	// Log is the store key of the run's log (LogKey), once it ended;
+	// Verify what the plan after an apply found (see Verification).
+	Log    string        `json:"log,omitempty"`
+	Verify *Verification `json:"verify,omitempty"`
+}
+
+// Verification is what planning the applied stacks of an apply again
+// found.
+type Verification struct {
+	// Result is VerifyVerified, VerifyNotConverged or VerifyError.
+	Result string `json:"result"`
+	// Unconverged are the stacks that still have changes, with their
+	// addresses.
+	Unconverged []Unconverged `json:"unconverged,omitempty"`
+	Error       string        `json:"error,omitempty"`
+}
+
+// Verification results, as the metric strata_apply_verified_total counts
+// them.
+const (
+	VerifyVerified     = "verified"
+	VerifyNotConverged = "not_converged"
+	VerifyError        = "error"
+)
+
+// Unconverged is an applied stack whose plan still has changes.
+type Unconverged struct {
+	Dir       string   `json:"dir"`
+	Addresses []string `json:"addresses"`
 }
 
 // StackOutcome is one stack instance's part of a run.

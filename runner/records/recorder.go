@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-iac/strata/internal/redact"
 	"github.com/strata-iac/strata/planner"
 	"github.com/strata-iac/strata/runner/store"
 )
@@ -24,9 +25,15 @@ type Recorder struct {
 	Log   *slog.Logger
 	// Ended, when set, is told of every run that ends (the metrics).
 	Ended func(*Record)
+	// Redactor masks secrets in run logs; nil masks nothing.
+	Redactor *redact.Redactor
+	// LogEvery is how often the log of a run in progress is written out
+	// when it grew; default one second.
+	LogEvery time.Duration
 
 	mu    sync.Mutex
-	beats map[string]*beat // run ID → the heartbeat of its active record
+	beats map[string]*beat   // run ID → the heartbeat of its active record
+	logs  map[string]*RunLog // run ID → its log, while it runs
 }
 
 // Start records a run as started, under runs/active/, and renews that
@@ -76,6 +83,7 @@ func (r *Recorder) Finish(ctx context.Context, rec *Record, state State, sum *pl
 	// A run cut short by shutdown still gets its record written.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	r.closeLog(ctx, rec)
 	r.put(ctx, RunKey(rec.RepoRef(), rec.ID), rec)
 	if err := r.Store.Delete(ctx, ActiveRunKey(rec.ID)); err != nil {
 		r.Log.Error("run record: cannot clear the active entry", "run", rec.ID, "err", err)
@@ -108,6 +116,9 @@ func (r *Recorder) Interrupted(ctx context.Context) []*Record {
 	}
 	var out []*Record
 	for _, k := range keys {
+		if !IsRecordKey(k) {
+			continue
+		}
 		data, err := r.Store.Get(ctx, k)
 		rec := &Record{}
 		if err != nil || json.Unmarshal(data, rec) != nil {

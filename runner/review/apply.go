@@ -98,8 +98,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 		User: ev.User, Trigger: trigger, Status: forge.StatusApply,
 	})
 	defer r.failOnPanic(ctx, rec, ev.Repo, st.Head, forge.StatusApply)
+	ctx = planner.WithLiveLog(ctx, r.cfg.Records.RunLog(ctx, rec))
 	allow := planner.Allow{FailedPolicies: approvedFor(st, st.Head), Partial: trigger == records.TriggerComment && len(only) > 0}
-	sum, err := r.applyAt(ctx, ev, applyAt, plans, planned, allow)
+	sum, ver, err := r.applyAt(ctx, ev, applyAt, plans, planned, allow)
 	// What happened is recorded, durably and first, even when the run was
 	// cut short: the state says which stacks are applied before anything
 	// else is told.
@@ -128,8 +129,9 @@ func (r *Reviewer) apply(ctx context.Context, ev forge.Event, cfg *stacks.Config
 	case !ok:
 		state, status = records.StateFailed, forge.StatusFailed
 	}
+	rec.Verify = ver.record
 	r.cfg.Records.Finish(post, rec, state, &sum, nil)
-	note, err := r.postNote(post, ref, r.render(cfg, sum, applyNext(cfg, sum, trigger)))
+	note, err := r.postNote(post, ref, r.render(cfg, sum, applyNext(cfg, sum, trigger), ver.text, r.runLinks(rec, sum)))
 	r.setStatus(post, ev.Repo, st.Head, r.report(forge.StatusApply, status, sum, note))
 	if err != nil {
 		return sum, err
@@ -194,22 +196,27 @@ func interruptedNext(trigger records.Trigger) string {
 		"then apply the new plans once reviewed."
 }
 
-// applyAt applies planned (read from plans) at commit sha.
-func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, allow planner.Allow) (planner.Summary, error) {
+// applyAt applies planned (read from plans) at commit sha, then plans the
+// applied stacks again (feedback.go).
+func (r *Reviewer) applyAt(ctx context.Context, ev forge.Event, sha string, plans store.Store, planned []planner.Result, allow planner.Allow) (planner.Summary, verdict, error) {
 	sess, err := r.open(ctx, ev, sha)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
 	defer sess.Close()
 	c, err := sess.Repo().Resolve(sha)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
 	an, err := sess.Repo().Analyze(ctx, c)
 	if err != nil {
-		return planner.Summary{}, err
+		return planner.Summary{}, verdict{}, err
 	}
-	return sess.ApplyPlanned(ctx, plans, c, an, planned, allow)
+	sum, err := sess.ApplyPlanned(ctx, plans, c, an, planned, allow)
+	if err != nil {
+		return sum, verdict{}, err
+	}
+	return sum, r.verify(ctx, sess, ev.MRRef(), sha, sum), nil
 }
 
 // pick selects the saved results to apply: every one, or those named

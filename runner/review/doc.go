@@ -71,6 +71,14 @@
 //     allowed to apply: never on merge or approval. With apply_on: merge
 //     such a comment is accepted for partial plans only, since otherwise
 //     nothing could ever apply them.
+//   - Every apply is verified (feedback.go): the applied stacks are
+//     planned again in the same run, and the note says "verified: no
+//     changes" or "not converged" with the addresses; the run record
+//     keeps the verdict (records.Verification) and the metric counts
+//     it. A verification that fails never fails the apply.
+//   - Each run's terraform output streams into its run log
+//     (records.RunLog); with Config.PublicURL, the note links each stack
+//     to its section of the run's page.
 //   - The lock sweep (Sweep) releases the locks of a merge request that is
 //     no longer open; it runs in the merge request's queue group, after
 //     any event still queued, so a merge waiting to be applied keeps its

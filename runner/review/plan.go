@@ -45,7 +45,8 @@ func (r *Reviewer) plan(ctx context.Context, ev forge.Event, only, targets []str
 		User: ev.User, Trigger: trigger, Status: forge.StatusPlan,
 	})
 	defer r.failOnPanic(ctx, rec, ev.Repo, ev.HeadSHA, forge.StatusPlan)
-	sum, note, err := r.planMR(ctx, ev, st, only, targets)
+	ctx = planner.WithLiveLog(ctx, r.cfg.Records.RunLog(ctx, rec))
+	sum, note, err := r.planMR(ctx, ev, st, only, targets, rec)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			r.cfg.Records.Finish(ctx, rec, records.StateFailed, nil, err)
@@ -87,7 +88,7 @@ func (r *Reviewer) settleFirst(ctx context.Context, ev forge.Event, st *state) (
 
 // planMR does the work of plan: fetch, select, lock, plan, store, comment.
 // It returns the run and strata's note.
-func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, targets []string) (planner.Summary, forge.Note, error) {
+func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, targets []string, rec *records.Record) (planner.Summary, forge.Note, error) {
 	ref := ev.MRRef()
 	sess, err := r.open(ctx, ev, ev.HeadSHA)
 	if err != nil {
@@ -136,7 +137,7 @@ func (r *Reviewer) planMR(ctx context.Context, ev forge.Event, st *state, only, 
 	if err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
-	bodies := r.render(cfg, sum, "")
+	bodies := r.render(cfg, sum, "", r.runLinks(rec, sum))
 	if err := planner.WriteOut(ctx, store.Prefixed(r.cfg.Store, prefix), sum, strings.Join(bodies, "\n\n")); err != nil {
 		return planner.Summary{}, forge.Note{}, err
 	}
@@ -210,22 +211,23 @@ func union(a, b []string) []string {
 
 // render turns a run into note bodies that fit the forge's limit. next,
 // when set, is the whole next step; else the outcome picks it, in the
-// words of applyStep and replanStep. In CI mode the last body ends with a
-// link to the job.
-func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string) []string {
+// words of applyStep and replanStep. The last body ends with the feedback
+// given (an apply's verification, links to the run's logs; feedback.go)
+// and, in CI mode, a link to the job.
+func (r *Reviewer) render(cfg *stacks.Config, sum planner.Summary, next string, feedback ...string) []string {
 	inCI := r.cfg.Job != nil
 	replan := replanStep
 	if inCI {
 		replan = replanStepCI
 	}
-	job := r.jobLine()
+	footer := footer(feedback...) + r.jobLine()
 	bodies := comment.Render(sum, comment.Options{
-		MaxSize: r.cfg.Forge.CommentLimit() - len(job), Marker: noteMarker, Next: next,
+		MaxSize: r.cfg.Forge.CommentLimit() - len(footer), Marker: noteMarker, Next: next,
 		Steps:       comment.Steps{Apply: applyStep(cfg, sum, inCI), Replan: replan},
 		PolicyHint:  r.policyHint(cfg),
 		PartialHint: "A partial plan is never applied on merge or approval: someone allowed to apply comments `strata apply -s STACK` to apply it.",
 	})
-	bodies[len(bodies)-1] += job
+	bodies[len(bodies)-1] += footer
 	return bodies
 }
 

@@ -45,7 +45,10 @@ type Config struct {
 	// "group:path" / "team:path" for forge groups); empty allows anyone
 	// who may comment, within the apply requirements.
 	Appliers []string
-	Log      *slog.Logger
+	// PublicURL is where strata's web page is reached ("https://strata.
+	// example.com"); when set, notes link each stack to its run's page.
+	PublicURL string
+	Log       *slog.Logger
 	// Job, when set, is the CI job the Reviewer runs in (CI mode): the
 	// note links to it, and so do commit statuses when the forge gives
 	// the note no address of its own.
