@@ -61,10 +61,13 @@ func TestServerVerifiesApplies(t *testing.T) {
 		t.Fatalf("the linked run has no log: %v", err)
 	}
 	stamped := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z live/staging/network \| \$ terraform apply `)
-	for _, want := range []string{"$ terraform init", "Apply complete!", "No changes."} {
+	for _, want := range []string{"$ terraform init", "network | Apply complete!", "network | Plan: 0 to add, 0 to change, 0 to destroy."} {
 		if !strings.Contains(string(logText), want) {
 			t.Errorf("the apply's log lacks %q:\n%s", want, logText)
 		}
+	}
+	if strings.Contains(string(logText), `"@message"`) {
+		t.Errorf("the apply's log holds terraform's machine-readable lines, not their text:\n%s", logText)
 	}
 	if !stamped.Match(logText) {
 		t.Errorf("the apply's log lines lack their time and stack:\n%s", logText)

@@ -1,10 +1,13 @@
 package test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,15 +96,21 @@ func TestServerInterruptedApplyCanBeRetried(t *testing.T) {
 	const repo = "acme/interrupted"
 	gl.AddProject(fakegitlab.Project{Path: repo, CloneURL: rem.url()})
 	data := t.TempDir()
-	// The provisioner marks its start in the test's temp dir, which the
-	// sandbox hides from terraform.
-	srv := startServer(t, gl, data, "--locks", "dynamodb://"+table, "--store", "s3://"+bucket+"/strata", "--sandbox", "off")
+	srv := startServer(t, gl, data, "--locks", "dynamodb://"+table, "--store", "s3://"+bucket+"/strata")
 
-	// The first apply sleeps in its provisioner, the retry does not.
-	started := filepath.Join(t.TempDir(), "started")
+	// The first apply sleeps in its provisioner, the retry does not. The
+	// provisioner asks the test over loopback (the sandbox shares the
+	// host's network, not its files) whether it is the first.
+	var calls atomic.Int32
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) > 1 {
+			io.WriteString(w, "go")
+		}
+	}))
+	t.Cleanup(gate.Close)
 	slow := `resource "terraform_data" "slow" {
   provisioner "local-exec" {
-    command = "test -e '` + started + `' || { touch '` + started + `' && sleep 60; }"
+    command = "curl -s ` + gate.URL + ` | grep -q go || sleep 60"
   }
 }
 `
@@ -111,7 +120,7 @@ func TestServerInterruptedApplyCanBeRetried(t *testing.T) {
 	srv.eventually("the plan", func() bool { return statusIs(gl, repo, sha, "strata/plan", "success") })
 	gl.Approve(repo, 1, "bob")
 	srv.deliver(gl.MergeRequestHook(repo, 1, "approved", "bob"))
-	srv.eventually("terraform to be applying", func() bool { _, err := os.Stat(started); return err == nil })
+	srv.eventually("terraform to be applying", func() bool { return calls.Load() > 0 })
 	time.Sleep(time.Second) // terraform has taken the state lock and is in the provisioner
 	srv.kill()
 

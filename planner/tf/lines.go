@@ -1,6 +1,11 @@
 package tf
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+)
 
 // lineWriter passes what is written to it to fn one whole line at a time,
 // without its newline, as terraform prints it; the rest of a line waits
@@ -36,4 +41,31 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 func (w *lineWriter) flush() {
 	w.fn(string(bytes.TrimSuffix(w.pending, []byte("\r"))))
 	w.pending = w.pending[:0]
+}
+
+// uiText is a writer for a run's live log: each line of terraform's
+// machine-readable UI goes to w as the text it holds (its @message), so
+// the log reads as terraform's output for people does; any other line
+// goes as it is. Close passes on a last line without its newline.
+type uiText struct{ lineWriter }
+
+func newUIText(w io.Writer) *uiText {
+	return &uiText{lineWriter{fn: func(line string) {
+		if strings.HasPrefix(line, "{") {
+			var m struct {
+				Message string `json:"@message"`
+			}
+			if json.Unmarshal([]byte(line), &m) == nil && m.Message != "" {
+				line = m.Message
+			}
+		}
+		_, _ = io.WriteString(w, line+"\n")
+	}}}
+}
+
+// Close writes what is left of the last line.
+func (u *uiText) Close() {
+	if len(u.pending) > 0 {
+		u.flush()
+	}
 }

@@ -81,14 +81,19 @@ func (t *Terraform) execIn(ctx context.Context, c command, dataOut bool, args ..
 	if dataOut {
 		c.observe = nil // data, not progress
 	}
+	var text *uiText
 	if t.live != nil {
 		_, _ = io.WriteString(t.live, line)
 		c.stderrTee = t.live
 		if !dataOut {
-			c.stdoutTee = t.live
+			text = newUIText(t.live)
+			c.stdoutTee = text
 		}
 	}
 	out, err := c.run(ctx, args...)
+	if text != nil {
+		text.Close()
+	}
 	var tail strings.Builder
 	if dataOut {
 		fmt.Fprintf(&tail, "(%d bytes of JSON)\n", len(out.Stdout))

@@ -26,8 +26,8 @@ const (
 // path (the store's keys and the allowlist are built from it), the
 // commit SHAs, the numbers, the branch names, the user name and the
 // delivery ID. A push (ActionPushed) names no merge request, so it has no
-// number and no target branch; a comment may not name the head commit
-// (GitHub's do not: the reviewer asks the forge). Errors are *WebhookError of kind ErrBadPayload naming the
+// number and no target branch; a comment may not name the head commit nor
+// the target branch (GitHub's do not: the reviewer asks the forge). Errors are *WebhookError of kind ErrBadPayload naming the
 // field.
 func (e Event) Validate() error {
 	bad := func(format string, args ...any) error {
@@ -56,7 +56,7 @@ func (e Event) Validate() error {
 	case e.User != "" && !isUserName(e.User):
 		return bad("user name %q: want letters, digits, '_', '-' and '.'", clip(e.User))
 	}
-	if e.TargetBranch == "" && e.Action != ActionPushed {
+	if e.TargetBranch == "" && e.Action != ActionPushed && e.Action != ActionCommented {
 		return bad("no target branch")
 	}
 	for _, b := range []struct{ field, name string }{{"target branch", e.TargetBranch}, {"source branch", e.SourceBranch}, {"default branch", e.DefaultBranch}} {
