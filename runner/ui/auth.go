@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -84,15 +85,20 @@ func ParseUsers(name string, data []byte) (Users, error) {
 }
 
 // dummyHash is compared against when the user is unknown, so a sign-in
-// takes as long whether the name exists or not.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("strata-no-such-user"), bcrypt.DefaultCost)
+// takes as long whether the name exists or not. It is made on first use:
+// a bcrypt hash costs tens of milliseconds, which every strata command
+// would otherwise pay at start-up.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("strata-no-such-user"), bcrypt.DefaultCost)
+	return h
+})
 
 // check returns the user whose name and password these are.
 func (u Users) check(name, password string) (User, bool) {
 	a, ok := u[name]
 	hash := a.hash
 	if !ok {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok {
 		return User{}, false
